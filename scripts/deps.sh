@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install every Debian package krelay needs to build, boot its test VMs,
+# run its tests and benchmarks.  Idempotent: packages already present are
+# skipped, so a second run costs one dpkg query.
+set -euo pipefail
+
+PKGS=(
+	# kernels the module supports, with their headers (6.1 LTS, 6.12 LTS)
+	linux-image-amd64 linux-headers-amd64
+	linux-image-6.12-amd64 linux-headers-6.12-amd64
+	# build
+	build-essential make gcc pkg-config kmod bc
+	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev
+	sparse
+	# test VMs
+	qemu-system-x86 busybox-static cpio xz-utils zstd
+	# traffic in the guest
+	iperf3 socat curl iproute2
+	# install path
+	dkms man-db
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: run as root (or: sudo $0)" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Kernel postinst hooks would try to build an initramfs for the host; the
+# test VMs build their own, so skip the hook's work where we can.
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
