@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# krelay's full test suite (`make check`, run by .ci/run).
+#
+#   1. install dependencies (scripts/deps.sh)
+#   2. build: modules for every supported kernel (W=1, warnings fail),
+#      userctl, test tools; static analysis (scripts/lint.sh)
+#   3. userspace unit tests
+#   4. VM scenarios (tests/vm/*.sh) on every supported kernel installed
+#
+# Every check prints PASS/FAIL; the run ends with "N passed, N failed" and
+# exits non-zero when anything failed.
+#
+# Environment: KERNELS="kver ..." restricts the kernels, SCENARIOS="a b"
+# restricts the VM scenarios, CHECK_SKIP_LINT=1 skips static analysis.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+mkdir -p out
+LOG=out/check.log
+: >"$LOG"
+pass=0 fail=0
+failed=()
+
+record() { # PASS|FAIL NAME
+	echo "$1 $2"
+	if [ "$1" = PASS ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		failed+=("$2")
+	fi
+}
+step() { # NAME CMD...: one check, output to out/check.log
+	local n=$1
+	shift
+	echo "=== $n: $*" >>"$LOG"
+	if "$@" >>"$LOG" 2>&1; then record PASS "$n"; else record FAIL "$n"; return 1; fi
+}
+finish() {
+	echo
+	if [ $fail -gt 0 ]; then
+		echo "failed checks:"
+		printf '  %s\n' "${failed[@]}"
+		echo "(build and unit test output: $LOG; VM runs: out/<kernel>/<scenario>/)"
+	fi
+	echo "$pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	exit
+}
+
+step "dependencies installed" scripts/deps.sh || finish
+kernels=${KERNELS:-$(scripts/kernels.sh --images)}
+[ -n "$kernels" ] || { record FAIL "a supported kernel is installed"; finish; }
+
+# Modules: W=1, and any compiler warning is a failure.
+build_modules() {
+	local k=$1 o
+	o=$(make --no-print-directory modules KVER="$k" W=1 2>&1)
+	local rc=$?
+	echo "$o"
+	[ $rc -eq 0 ] || return 1
+	! echo "$o" | grep -E 'warning:|error:' | grep -v 'Skipping BTF'
+}
+built=()
+for k in $kernels; do
+	step "build modules for $k (W=1, no warnings)" build_modules "$k" && built+=("$k")
+done
+step "build userctl (-Wall -Wextra -Werror)" make --no-print-directory userctl || finish
+step "build test tools" make --no-print-directory tools || finish
+if [ -z "${CHECK_SKIP_LINT:-}" ] && [ -x scripts/lint.sh ]; then
+	while read -r st name; do
+		record "$st" "$name"
+	done < <(scripts/lint.sh 2>>"$LOG" | grep -E '^(PASS|FAIL) ')
+fi
+
+# Unit tests: cmocka reports "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)".
+unit() { # DIR
+	local o
+	o=$(make --no-print-directory -C "$1" test 2>&1)
+	local rc=$?
+	echo "$o" >>"$LOG"
+	local p f
+	p=$(echo "$o" | sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+	f=$(echo "$o" | sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+	echo "unit tests in $1: $p passed, $f failed"
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[ "$f" -gt 0 ] && failed+=("unit tests in $1 (see $LOG)")
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then record FAIL "unit tests in $1 ran (make exit $rc)"; fi
+}
+unit userctl
+[ -f tests/tools/Makefile ] && unit tests/tools
+
+# VM scenarios.
+scen_list() { # KVER
+	local s hdr kre suite
+	for s in ${SCENARIOS:-$(cd tests/vm && ls ./*.sh | sed 's|^\./||; s|\.sh$||')}; do
+		[ "$s" = lib ] && continue
+		hdr=$(sed -n 's/^# vm: //p' "tests/vm/$s.sh" | head -n1)
+		suite=$(echo "$hdr" | tr ' ' '\n' | sed -n 's/^suite=//p')
+		[ "${suite:-check}" = check ] || continue
+		kre=$(echo "$hdr" | tr ' ' '\n' | sed -n 's/^kernels=//p')
+		[ -n "$kre" ] && ! echo "$1" | grep -Eq "$kre" && continue
+		echo "$s"
+	done
+}
+for k in "${built[@]}"; do
+	initrd=out/$k/initramfs.cpio.gz
+	step "initramfs for $k" scripts/initramfs.sh "$k" "$initrd" || continue
+	# harness first, then the rest in name order
+	for s in $(scen_list "$k" | sort | awk '$0=="harness"{print; next} {r=r $0 "\n"} END {printf "%s", r}'); do
+		t0=$(date +%s)
+		scripts/vm-run.sh -i "$initrd" "$k" "$s" >/dev/null 2>&1
+		while read -r st rest; do
+			record "$st" "[$k] $rest"
+		done <"out/$k/$s/verdict"
+		echo "    ($s on $k: $(($(date +%s) - t0))s)"
+	done
+done
+finish

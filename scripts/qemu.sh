@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Start QEMU for a krelay test VM.  Used by vm-run.sh, vm.sh and bench.sh.
+#
+#   scripts/qemu.sh KVER INITRAMFS SHAREDIR MEM_MIB SMP [KERNEL-ARGS...]
+#
+# KVM is used when /dev/kvm works (probed: some machines expose a /dev/kvm
+# on which QEMU aborts), TCG otherwise; KRELAY_ACCEL=tcg|kvm forces one.  Standard input and
+# output are the guest's serial console.
+set -euo pipefail
+KVER=$1 INITRD=$2 SHARE=$3 MEM=$4 SMP=$5
+shift 5
+accel=${KRELAY_ACCEL:-}
+if [ -z "$accel" ]; then
+	accel=tcg
+	if [ -w /dev/kvm ] && [ -r /dev/kvm ]; then
+		# A working KVM keeps the paused VM alive until the timeout (124).
+		rc=0
+		(timeout 2 qemu-system-x86_64 -accel kvm -cpu host -display none \
+			-nodefaults -S </dev/null >/dev/null 2>&1) 2>/dev/null || rc=$?
+		[ $rc -eq 124 ] && accel=kvm
+	fi
+fi
+if [ "$accel" = kvm ]; then
+	accel=(-accel kvm -cpu host)
+else
+	accel=(-accel tcg -cpu max,la57=off)
+fi
+exec qemu-system-x86_64 "${accel[@]}" -m "$MEM" -smp "$SMP" \
+	-nographic -no-reboot \
+	-kernel "/boot/vmlinuz-$KVER" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 oops=panic quiet $*" \
+	-virtfs "local,path=$SHARE,mount_tag=share,security_model=none,id=share" \
+	-nic none

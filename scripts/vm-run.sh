@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Boot a krelay test VM (QEMU; TCG, or KVM when /dev/kvm is usable) and run
+# one scenario of tests/vm/ in it.
+#
+#   scripts/vm-run.sh [-i INITRAMFS] [-o OUTDIR] KVER SCENARIO
+#
+# KVER is a kernel release with /boot/vmlinuz-KVER (scripts/kernels.sh
+# --images lists them).  Without -i, an initramfs is built for KVER from
+# build/KVER (see scripts/initramfs.sh).  OUTDIR (default out/KVER/SCENARIO)
+# is the guest's /share and receives:
+#   results      PASS/FAIL lines written by the scenario
+#   scenario.log the scenario's output
+#   dmesg.txt    the guest kernel log at the end
+#   serial.log   everything the guest printed on its console
+#   verdict      the host's verdict lines (scenario results + kernel log check)
+# The scenario header line "# vm: timeout=S mem=MIB smp=N" sets limits.
+# Prints the verdict lines; exits 0 iff every check passed.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+initrd= out=
+while getopts i:o: opt; do
+	case $opt in
+	i) initrd=$OPTARG ;;
+	o) out=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 2 ] || { sed -n '2,20p' "$0" >&2; exit 2; }
+KVER=$1 SCEN=$2
+script="$TOP/tests/vm/$SCEN.sh"
+[ -f "$script" ] || { echo "vm-run: no scenario $script" >&2; exit 2; }
+[ -f "/boot/vmlinuz-$KVER" ] || { echo "vm-run: no kernel /boot/vmlinuz-$KVER" >&2; exit 2; }
+
+hdr=$(sed -n 's/^# vm: //p' "$script" | head -n1)
+timeout=300 mem=2048 smp=2
+for kv in $hdr; do
+	case $kv in
+	timeout=*) timeout=${kv#timeout=} ;;
+	mem=*) mem=${kv#mem=} ;;
+	smp=*) smp=${kv#smp=} ;;
+	esac
+done
+
+out=${out:-$TOP/out/$KVER/$SCEN}
+rm -rf "$out"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [ -z "$initrd" ]; then
+	initrd="$TOP/out/$KVER/initramfs.cpio.gz"
+	"$TOP/scripts/initramfs.sh" "$KVER" "$initrd" >/dev/null || exit 1
+fi
+
+"$TOP/scripts/qemu.sh" "$KVER" "$initrd" "$out" "$mem" "$smp" \
+	"krelay.run=$SCEN" </dev/null >"$out/serial.log" 2>&1 &
+qpid=$!
+# Hard timeout: the guest gets $timeout seconds plus boot time.
+( sleep $((timeout + 60)); kill "$qpid" 2>/dev/null; echo "TIMEOUT" >"$out/timeout" ) &
+tpid=$!
+wait "$qpid"
+kill "$tpid" 2>/dev/null
+wait "$tpid" 2>/dev/null
+
+verdict="$out/verdict"
+: >"$verdict"
+[ -f "$out/results" ] && cat "$out/results" >>"$verdict"
+if [ ! -f "$out/done" ]; then
+	why="guest did not finish"
+	[ -f "$out/timeout" ] && why="timed out after ${timeout}s"
+	grep -q 'Kernel panic' "$out/serial.log" && why="kernel panic"
+	echo "FAIL $SCEN: scenario completed ($why; see $out/serial.log)" >>"$verdict"
+fi
+# Any kernel complaint fails the scenario.
+bad='BUG:|WARNING:|Oops|KASAN|UBSAN|refcount_t|list_add corruption|list_del corruption|'
+bad+='possible circular locking|possible recursive locking|inconsistent lock state|'
+bad+='blocked for more than|general protection fault|kernel BUG|'
+bad+='Kernel panic|suspected memory leak|scheduling while atomic|sleeping function called'
+hits=$(cat "$out/dmesg.txt" "$out/serial.log" 2>/dev/null | grep -E "$bad" | sort -u | head -n 5)
+if [ -n "$hits" ]; then
+	echo "FAIL $SCEN: kernel log clean ($(echo "$hits" | head -n1 | cut -c1-160))" >>"$verdict"
+else
+	echo "PASS $SCEN: kernel log clean" >>"$verdict"
+fi
+cat "$verdict"
+! grep -q '^FAIL' "$verdict"

@@ -1,0 +1,69 @@
+# shellcheck shell=sh
+# Helpers for krelay VM scenarios (busybox sh).  A scenario is
+# tests/vm/NAME.sh; it starts with `. /tests/lib.sh`, may carry a header line
+#   # vm: timeout=SECONDS mem=MIB smp=N kernels=REGEX
+# and reports every check with t_pass/t_fail (one line each in $RESULTS).
+# The host counts those lines, adds a "kernel log clean" check per scenario,
+# and fails the scenario if it did not finish.
+#
+# Environment: KVER, KRELAY_KO, KTRACE_KO (module paths in the guest),
+# SHARE (9p results dir), RESULTS.
+#
+#   t_pass NAME                  record a passed check
+#   t_fail NAME [WHY]            record a failed check
+#   t_check NAME CMD...          pass iff CMD exits 0 (its output goes to the log)
+#   t_refuse NAME CMD...         pass iff CMD exits non-zero
+#   t_eq NAME GOT WANT           pass iff GOT = WANT (strings)
+#   t_ge NAME GOT MIN            pass iff GOT >= MIN (integers)
+#   t_match NAME TEXT REGEX      pass iff TEXT matches the extended REGEX
+#   wait_listen PORT [SECS]      wait until a TCP socket listens on PORT
+#   krelay_load / krelay_unload  insmod/rmmod krelay.ko (fail-checked)
+#   stat_of FIELD [RULE]         a counter from `userctl -j stats`
+#   log MSG                      a line in the scenario log
+: "${RESULTS:=/share/results}"
+SCEN=$(basename "$0" .sh)
+
+log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
+t_pass() { echo "PASS $SCEN: $1" >>"$RESULTS"; log "PASS $1"; }
+t_fail() { echo "FAIL $SCEN: $1${2:+ ($2)}" >>"$RESULTS"; log "FAIL $1${2:+ ($2)}"; }
+t_check() {
+	n=$1; shift
+	log "run: $*"
+	if "$@"; then t_pass "$n"; else t_fail "$n" "exit $?: $*"; fi
+}
+t_refuse() {
+	n=$1; shift
+	log "run (must fail): $*"
+	if "$@"; then t_fail "$n" "succeeded: $*"; else t_pass "$n"; fi
+}
+t_eq() {
+	if [ "$2" = "$3" ]; then t_pass "$1"; else t_fail "$1" "got '$2', want '$3'"; fi
+}
+t_ge() {
+	if [ "$2" -ge "$3" ] 2>/dev/null; then t_pass "$1"; else t_fail "$1" "got '$2', want >= $3"; fi
+}
+t_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then t_pass "$1"; else t_fail "$1" "'$2' !~ /$3/"; fi
+}
+
+wait_listen() {
+	p=$1 i=0 max=$((${2:-10} * 10))
+	hex=$(printf '%04X' "$p")
+	while [ $i -lt $max ]; do
+		cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+			awk -v h=":$hex" '$4=="0A" && substr($2, length($2)-4)==h {f=1} END {exit !f}' &&
+			return 0
+		usleep 100000
+		i=$((i + 1))
+	done
+	log "nothing listens on port $p after ${2:-10}s"
+	return 1
+}
+
+krelay_load() { t_check "insmod krelay" insmod "$KRELAY_KO" "$@"; }
+krelay_unload() { t_check "rmmod krelay" rmmod krelay; }
+
+# stat_of FIELD: netns total of a counter (userctl -j stats).
+stat_of() {
+	userctl -j stats | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" | head -n1
+}
