@@ -11,7 +11,9 @@ PKGS=(
 	# build
 	build-essential make gcc pkg-config kmod bc
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev
-	sparse
+	sparse cppcheck
+	# checkpatch.pl (and sources for a debug kernel) come from here
+	linux-source-6.12
 	# test VMs
 	qemu-system-x86 busybox-static cpio xz-utils zstd
 	# traffic in the guest
