@@ -22,7 +22,6 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 MODSRC := Kbuild VERSION include kmod kprobes
 
-export VERSION
 
 .PHONY: all deps modules modules-all userctl tools unit check demo bench \
 	install uninstall dkms-install dkms-remove clean lint

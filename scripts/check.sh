@@ -104,13 +104,25 @@ scen_list() { # KVER
 		echo "$s"
 	done
 }
+# Scenarios with "initramfs=dkms" in their header boot the modules that
+# `make dkms-install` put under /lib/modules/KVER/updates/dkms/.
+dkms_done=
 for k in "${built[@]}"; do
 	initrd=out/$k/initramfs.cpio.gz
 	step "initramfs for $k" scripts/initramfs.sh "$k" "$initrd" || continue
 	# harness first, then the rest in name order
 	for s in $(scen_list "$k" | sort | awk '$0=="harness"{print; next} {r=r $0 "\n"} END {printf "%s", r}'); do
 		t0=$(date +%s)
-		scripts/vm-run.sh -i "$initrd" "$k" "$s" >/dev/null 2>&1
+		img=$initrd
+		if sed -n 's/^# vm: //p' "tests/vm/$s.sh" | grep -qw 'initramfs=dkms'; then
+			if [ -z "$dkms_done" ]; then
+				dkms_done=1
+				step "make dkms-install (all supported kernels)" make --no-print-directory dkms-install
+			fi
+			img=out/$k/initramfs-dkms.cpio.gz
+			step "DKMS initramfs for $k" scripts/initramfs.sh -d "$k" "$img" || continue
+		fi
+		scripts/vm-run.sh -i "$img" "$k" "$s" >/dev/null 2>&1
 		while read -r st rest; do
 			record "$st" "[$k] $rest"
 		done <"out/$k/$s/verdict"

@@ -143,6 +143,7 @@ EOF
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
 echo "hosts: files" >"$root/etc/nsswitch.conf"
 echo "$KVER" >"$root/etc/krelay-kver"
+cp "$TOP/VERSION" "$root/etc/krelay-version"
 cp "$TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init"
 cp "$TOP"/tests/vm/*.sh "$root/tests/"
