@@ -20,6 +20,8 @@ PKGS=(
 	iperf3 socat curl iproute2
 	# install path
 	dkms man-db
+	# benchmark peers and charts (make bench)
+	haproxy rinetd nginx-light libnginx-mod-stream gnuplot-nox
 )
 
 missing=()
@@ -43,5 +45,15 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # Kernel postinst hooks would try to build an initramfs for the host; the
 # test VMs build their own, so skip the hook's work where we can.
+# The benchmark peers (haproxy, nginx, rinetd) run only inside test VMs: keep
+# their packages from starting services on this machine.
+prc=/usr/sbin/policy-rc.d
+own_prc=
+if [ ! -e $prc ]; then
+	printf '#!/bin/sh\nexit 101\n' >$prc
+	chmod +x $prc
+	own_prc=1
+fi
+trap '[ -n "$own_prc" ] && rm -f $prc' EXIT
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"

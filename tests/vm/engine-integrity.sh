@@ -1,0 +1,23 @@
+# vm: timeout=900 mem=2048
+# 1,000 transfers per mode with random sizes from 0 bytes to 64 MiB written
+# in random chunks (1 byte upward), echoed back through the relay and
+# compared by SHA-256 in both directions; splice and copy mode.
+. /tests/lib.sh
+krelay_load
+kr-echo -m echo 127.0.0.1:7000 2>/tmp/echo.log &
+wait_listen 7000
+t_check "rule add splice" userctl rule add 127.0.0.1:9000 to 127.0.0.1:7000 mode splice
+t_check "rule add copy" userctl rule add 127.0.0.1:9001 to 127.0.0.1:7000 mode copy
+seed=$(date +%s)
+log "seed $seed"
+t_check "1000 transfers 0..64MiB via splice (seed $seed)" \
+	kr-xfer -c 127.0.0.1:9000 -n 1000 -j 16 --min 0 --max 64M --wmin 1 --wmax 1M --seed "$seed" --timeout 400
+t_check "1000 transfers 0..64MiB via copy (seed $((seed + 1)))" \
+	kr-xfer -c 127.0.0.1:9001 -n 1000 -j 16 --min 0 --max 64M --wmin 1 --wmax 1M --seed $((seed + 1)) --timeout 400
+userctl -s rule list
+t_eq "no connection failed" "$(stat_of failed)" 0
+t_eq "no connection reset" "$(stat_of reset)" 0
+t_eq "nothing left active" "$(stat_of active)" 0
+zc=$(stat_of bytes_zerocopy)
+t_ge "splice rule moved bytes by page reference" "${zc:-0}" 1000000
+krelay_unload
