@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * userctl command line: options and the OBJECT COMMAND [ARGS] grammar,
+ * turned into a struct userctl_cmd without talking to the kernel (so it can
+ * be unit-tested), plus the usage texts.
+ */
+#ifndef USERCTL_CMDLINE_H
+#define USERCTL_CMDLINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/krelay_nl.h"
+
+enum uc_object {
+	UC_OBJ_NONE,
+	UC_OBJ_RULE,
+	UC_OBJ_CONN,
+	UC_OBJ_STATS,
+	UC_OBJ_TRACE,
+	UC_OBJ_HELP,
+};
+
+enum uc_command {
+	UC_CMD_NONE,
+	UC_CMD_ADD,
+	UC_CMD_DEL,
+	UC_CMD_SET,
+	UC_CMD_LIST,
+	UC_CMD_COUNT,
+	UC_CMD_KILL,
+	UC_CMD_SHOW,		/* stats */
+	UC_CMD_RUN,		/* trace: hand over to trace_main() */
+};
+
+enum uc_action {
+	UC_ACT_RUN,		/* execute object/command */
+	UC_ACT_HELP,		/* usage of @object on stdout, exit 0 */
+	UC_ACT_VERSION,		/* print the version, exit 0 */
+};
+
+struct uc_opts {
+	int json;
+	int pretty;
+	int stats;
+	int human;
+};
+
+struct userctl_cmd {
+	struct uc_opts opts;
+	enum uc_action action;
+	enum uc_object object;
+	enum uc_command command;
+
+	int has_ref;			/* a rule was named (ref) */
+	struct krelay_rule_ref ref;
+
+	struct krelay_rule rule;	/* rule add / rule set values */
+	uint64_t conn_id;		/* conn kill */
+
+	int no_object;			/* usage error: no OBJECT at all */
+
+	int trace_argc;			/* trace: argv[0] is the "trace" word */
+	char **trace_argv;
+};
+
+#define UC_USAGE_ERROR	2
+
+/*
+ * Parse @argv (argv[0] is the program name).  Returns 0, or UC_USAGE_ERROR
+ * with a one-line message (no "userctl: " prefix) in @err; cmd->object then
+ * tells which usage text fits.
+ */
+int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
+		  size_t errlen);
+
+/* Usage of @object (UC_OBJ_NONE / UC_OBJ_HELP: the whole tool). */
+void cmdline_usage(FILE *f, enum uc_object object);
+
+#endif /* USERCTL_CMDLINE_H */

@@ -1,0 +1,159 @@
+# bash completion for userctl(8), the krelay control tool -*- shell-script -*-
+# SPDX-License-Identifier: GPL-2.0
+
+# Resolve abbreviation "$1" against "word:name" pairs "$2...", the way
+# userctl does: an exact word wins, otherwise every word it abbreviates must
+# share one name.  Prints the name, or nothing (unknown or ambiguous).
+_userctl_resolve()
+{
+    local w=$1 p hit=
+    shift
+    for p in "$@"; do
+        [[ ${p%%:*} == "$w" ]] && { printf '%s\n' "${p#*:}"; return; }
+    done
+    for p in "$@"; do
+        if [[ ${p%%:*} == "$w"* ]]; then
+            [[ -n $hit && $hit != "${p#*:}" ]] && return
+            hit=${p#*:}
+        fi
+    done
+    [[ -n $hit ]] && printf '%s\n' "$hit"
+}
+
+# A field ("listen" or "id") of every current rule, from userctl -j rule list
+# (prints nothing when the module is not loaded).
+_userctl_rule_field()
+{
+    local field=$1
+    "${_userctl_cmd:-userctl}" -j rule list 2>/dev/null |
+        grep -o "\"$field\": *\"\\{0,1\\}[^\",}]*" |
+        sed "s/^\"$field\": *\"\\{0,1\\}//"
+}
+
+# Words to complete from: "$1" (a space-separated list) filtered by $cur.
+_userctl_compgen()
+{
+    local w
+    while IFS= read -r w; do
+        COMPREPLY+=("$w")
+    done < <(compgen -W "$1" -- "$cur")
+}
+
+_userctl()
+{
+    local cur prev words cword
+    if declare -F _init_completion >/dev/null; then
+        _init_completion -n : || return
+    else
+        cur=${COMP_WORDS[COMP_CWORD]}
+        prev=${COMP_WORDS[COMP_CWORD - 1]}
+        words=("${COMP_WORDS[@]}")
+        cword=$COMP_CWORD
+    fi
+    local _userctl_cmd=${words[0]}
+
+    local objects="rule conn stats trace help"
+    local options="-j --json -p --pretty -s --stats -h --human -V --version --help"
+    local rule_kw="to mode connect-timeout idle-timeout backlog"
+    local set_kw="to mode connect-timeout idle-timeout"
+
+    # Find the object and command typed so far (options come first).
+    local i=1 obj='' cmd='' argi=0
+    while ((i < cword)); do
+        local w=${words[i]}
+        if [[ -z $obj ]]; then
+            if [[ $w == -* ]]; then
+                ((i++))
+                continue
+            fi
+            obj=$(_userctl_resolve "$w" rule:rule conn:conn connection:conn \
+                stats:stats statistics:stats trace:trace help:help)
+            [[ -z $obj ]] && return
+        elif [[ -z $cmd ]]; then
+            case $obj in
+                rule) cmd=$(_userctl_resolve "$w" add:add del:del delete:del \
+                          set:set list:list show:list ls:list help:help) ;;
+                conn) cmd=$(_userctl_resolve "$w" list:list show:list ls:list \
+                          count:count kill:kill help:help) ;;
+                *) cmd=- ; argi=1 ;;
+            esac
+            [[ -z $cmd ]] && return
+        else
+            ((argi++))
+        fi
+        ((i++))
+    done
+
+    COMPREPLY=()
+    if [[ -z $obj ]]; then
+        if [[ $cur == -* ]]; then
+            _userctl_compgen "$options"
+        else
+            _userctl_compgen "$objects"
+        fi
+        return
+    fi
+
+    case $obj in
+    help)
+        ((argi == 0)) && [[ -z $cmd ]] && _userctl_compgen "rule conn stats trace"
+        ;;
+    trace)
+        [[ -z $cmd ]] && _userctl_compgen "help"
+        ;;
+    stats)
+        if [[ $prev == id ]]; then
+            _userctl_compgen "$(_userctl_rule_field id)"
+        elif [[ -z $cmd ]]; then
+            _userctl_compgen "help id $(_userctl_rule_field listen)"
+        fi
+        ;;
+    rule)
+        if [[ -z $cmd ]]; then
+            _userctl_compgen "add del set list show help"
+        elif [[ $prev == id ]]; then
+            _userctl_compgen "$(_userctl_rule_field id)"
+        else
+            case $prev in
+            mode|m|mo|mod) _userctl_compgen "splice copy" ;;
+            to|connect-timeout|idle-timeout|backlog) ;;
+            *)
+                case $cmd in
+                add)
+                    ((argi >= 1)) && _userctl_compgen "$rule_kw"
+                    ;;
+                del|list)
+                    ((argi == 0)) && _userctl_compgen "id $(_userctl_rule_field listen)"
+                    ;;
+                set)
+                    if ((argi == 0)); then
+                        _userctl_compgen "id $(_userctl_rule_field listen)"
+                    else
+                        _userctl_compgen "$set_kw"
+                    fi
+                    ;;
+                esac
+                ;;
+            esac
+        fi
+        ;;
+    conn)
+        if [[ -z $cmd ]]; then
+            _userctl_compgen "list show count kill help"
+        elif [[ $prev == id ]]; then
+            _userctl_compgen "$(_userctl_rule_field id)"
+        elif [[ $cmd == list || $cmd == count ]]; then
+            if ((argi == 0)); then
+                _userctl_compgen "rule"
+            elif [[ $prev == rule ]]; then
+                _userctl_compgen "id $(_userctl_rule_field listen)"
+            fi
+        fi
+        ;;
+    esac
+
+    declare -F __ltrim_colon_completions >/dev/null &&
+        __ltrim_colon_completions "$cur"
+    return 0
+}
+complete -F _userctl userctl

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * krelay_nl: a small client library for the "krelay" generic netlink family.
+ *
+ * No command-line logic lives here: the library opens the family, builds
+ * requests, parses replies into the plain structs below and reports errors
+ * as negative errno values, keeping the kernel's extended-ack message for the
+ * caller (krelay_ext_msg()).
+ *
+ * All functions returning int return 0 on success or a negative errno.
+ */
+#ifndef KRELAY_NL_H
+#define KRELAY_NL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+/* An endpoint; port in host byte order (the library converts on the wire). */
+struct krelay_endpoint {
+	int family;			/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	uint16_t port;
+};
+
+/* Counters of a rule or of the whole network namespace. */
+struct krelay_stats {
+	uint64_t accepted;
+	uint64_t active;
+	uint64_t failed;
+	uint64_t closed;
+	uint64_t reset;
+	uint64_t connect_timeout;
+	uint64_t connect_refused;
+	uint64_t idle_timeout;
+	uint64_t aborted;
+	uint64_t bytes_to_backend;
+	uint64_t bytes_to_client;
+	uint64_t bytes_zerocopy;
+	uint64_t bytes_copied;
+};
+
+/* Which optional parts of a struct krelay_rule are meaningful. */
+enum {
+	KRELAY_RULE_F_LISTEN		= 1u << 0,
+	KRELAY_RULE_F_BACKEND		= 1u << 1,
+	KRELAY_RULE_F_MODE		= 1u << 2,
+	KRELAY_RULE_F_CONNECT_TIMEOUT	= 1u << 3,
+	KRELAY_RULE_F_IDLE_TIMEOUT	= 1u << 4,
+	KRELAY_RULE_F_BACKLOG		= 1u << 5,
+	KRELAY_RULE_F_STATS		= 1u << 6,
+};
+
+/*
+ * A rule, as the kernel reports it, and as a request carries it (rule add,
+ * rule set: only the parts flagged in @present are sent).
+ */
+struct krelay_rule {
+	uint32_t id;			/* 0 when unknown */
+	unsigned int present;		/* KRELAY_RULE_F_* */
+	struct krelay_endpoint listen;
+	struct krelay_endpoint backend;
+	uint8_t mode;			/* enum krelay_mode */
+	uint32_t connect_timeout_ms;
+	uint32_t idle_timeout_ms;
+	uint32_t backlog;
+	struct krelay_stats stats;
+};
+
+/* Names a rule: by id when id != 0, otherwise by listen address. */
+struct krelay_rule_ref {
+	uint32_t id;
+	struct krelay_endpoint listen;
+};
+
+/* Netns-wide totals (KRELAY_CMD_STATS_GET). */
+struct krelay_totals {
+	uint32_t rule_count;
+	int has_rule_count;
+	struct krelay_stats stats;
+};
+
+/* One live connection (KRELAY_CMD_CONN_GET dump). */
+struct krelay_conn {
+	uint64_t id;
+	uint32_t rule_id;
+	struct krelay_endpoint client;
+	struct krelay_endpoint backend;
+	int has_client;
+	int has_backend;
+	uint8_t state;			/* enum krelay_conn_state */
+	uint64_t bytes_to_backend;
+	uint64_t bytes_to_client;
+	uint64_t age_ms;
+	uint64_t idle_ms;
+};
+
+struct krelay_handle;
+
+/*
+ * Open a netlink socket and resolve the family.  Returns -ENOENT when the
+ * family "krelay" is not registered (module not loaded) and another negative
+ * errno for any other failure.
+ */
+int krelay_open(struct krelay_handle **hp);
+void krelay_close(struct krelay_handle *h);
+
+/*
+ * The kernel's extended-ack message of the last failed (or warned) request,
+ * or NULL.  When the kernel pointed at an attribute, krelay_ext_attr() names
+ * it ("backend", "connect-timeout", ...), else NULL.  Valid until the next
+ * request on @h.
+ */
+const char *krelay_ext_msg(const struct krelay_handle *h);
+const char *krelay_ext_attr(const struct krelay_handle *h);
+
+/*
+ * A sentence for @err (negative errno) in the context of @cmd
+ * (KRELAY_CMD_*), for use when the kernel gave no extended ack.
+ */
+const char *krelay_strerror(int cmd, int err);
+
+/* Mutations. @out may be NULL. */
+int krelay_rule_add(struct krelay_handle *h, const struct krelay_rule *spec,
+		    struct krelay_rule *out);
+int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref);
+int krelay_rule_set(struct krelay_handle *h, const struct krelay_rule_ref *ref,
+		    const struct krelay_rule *changes);
+int krelay_conn_kill(struct krelay_handle *h, uint64_t conn_id);
+
+/* Queries. */
+int krelay_rule_get(struct krelay_handle *h, const struct krelay_rule_ref *ref,
+		    struct krelay_rule *out);
+
+/*
+ * Dumps call @cb once per object; a non-zero return from @cb stops the
+ * delivery and becomes the return value (the rest of the dump is drained).
+ * They return -EINTR if the kernel flagged the dump as interrupted
+ * (NLM_F_DUMP_INTR: the set changed while it was read); every object received
+ * has been delivered by then, so a caller may retry or accept the result.
+ */
+typedef int (*krelay_rule_cb)(const struct krelay_rule *rule, void *arg);
+typedef int (*krelay_conn_cb)(const struct krelay_conn *conn, void *arg);
+
+int krelay_rule_dump(struct krelay_handle *h, krelay_rule_cb cb, void *arg);
+/* @rule_id 0: every connection of the netns. */
+int krelay_conn_dump(struct krelay_handle *h, uint32_t rule_id,
+		     krelay_conn_cb cb, void *arg);
+int krelay_stats_get(struct krelay_handle *h, struct krelay_totals *out);
+
+#endif /* KRELAY_NL_H */
