@@ -62,6 +62,7 @@ copy_bin /usr/bin/curl /usr/bin
 copy_bin /bin/ip /sbin
 copy_bin /bin/ss /sbin
 copy_bin /bin/kmod /sbin
+copy_bin /usr/bin/setpriv /usr/bin
 for a in modprobe modinfo insmod rmmod lsmod depmod; do
 	rm -f "$root/sbin/$a" "$root/bin/$a"
 	ln -s kmod "$root/sbin/$a"
