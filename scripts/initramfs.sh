@@ -39,7 +39,7 @@ done
 
 # --- binaries with their shared libraries -----------------------------------
 copy_libs() {
-	ldd "$1" 2>/dev/null | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' |
+	{ ldd "$1" 2>/dev/null || true; } | awk '/=> \//{print $3} /^\t\/.*ld-linux/{print $1}' |
 	while read -r lib; do
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
@@ -69,7 +69,7 @@ for a in modprobe modinfo insmod rmmod lsmod depmod; do
 done
 [ -x "$TOP/userctl/userctl" ] || die "userctl not built (make userctl)"
 copy_bin "$TOP/userctl/userctl" /usr/sbin
-for t in "$TOP"/tests/tools/bin/*; do
+for t in "$TOP"/tests/tools/bin/kr-*; do
 	[ -x "$t" ] && copy_bin "$t" /usr/bin
 done
 # optional extras, used by scenarios when present

@@ -52,15 +52,11 @@ if [ -z "$initrd" ]; then
 	"$TOP/scripts/initramfs.sh" "$KVER" "$initrd" >/dev/null || exit 1
 fi
 
-"$TOP/scripts/qemu.sh" "$KVER" "$initrd" "$out" "$mem" "$smp" \
-	"krelay.run=$SCEN" </dev/null >"$out/serial.log" 2>&1 &
-qpid=$!
 # Hard timeout: the guest gets $timeout seconds plus boot time.
-( sleep $((timeout + 60)); kill "$qpid" 2>/dev/null; echo "TIMEOUT" >"$out/timeout" ) &
-tpid=$!
-wait "$qpid"
-kill "$tpid" 2>/dev/null
-wait "$tpid" 2>/dev/null
+rc=0
+timeout -k 5 $((timeout + 60)) "$TOP/scripts/qemu.sh" "$KVER" "$initrd" "$out" \
+	"$mem" "$smp" "krelay.run=$SCEN" </dev/null >"$out/serial.log" 2>&1 || rc=$?
+[ $rc -eq 124 ] || [ $rc -eq 137 ] && echo TIMEOUT >"$out/timeout"
 
 verdict="$out/verdict"
 : >"$verdict"

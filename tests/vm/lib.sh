@@ -19,6 +19,7 @@
 #   wait_listen PORT [SECS]      wait until a TCP socket listens on PORT
 #   krelay_load / krelay_unload  insmod/rmmod krelay.ko (fail-checked)
 #   stat_of FIELD [RULE]         a counter from `userctl -j stats`
+#   iperf_bytes / iperf_bps FILE bytes / bit/s the receiver got, from iperf3 -J
 #   log MSG                      a line in the scenario log
 : "${RESULTS:=/share/results}"
 SCEN=$(basename "$0" .sh)
@@ -67,3 +68,8 @@ krelay_unload() { t_check "rmmod krelay" rmmod krelay; }
 stat_of() {
 	userctl -j stats | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" | head -n1
 }
+
+# iperf3 -J output: the receiver's end-of-test sum.
+iperf_sum() { tr -d ' \n\t' <"$2" | sed -n "s/.*\"sum_received\":{[^}]*\"$1\":\([0-9.e+]*\).*/\1/p"; }
+iperf_bytes() { iperf_sum bytes "$1"; }
+iperf_bps() { iperf_sum bits_per_second "$1"; }

@@ -9,10 +9,6 @@ wait_listen 5201
 t_check "rule add splice" userctl rule add 127.0.0.1:9000 to 127.0.0.1:5201
 t_check "rule add copy" userctl rule add 127.0.0.1:9001 to 127.0.0.1:5201 mode copy
 
-# iperf_bytes JSONFILE: bytes the receiver got (sum_received.bytes)
-iperf_bytes() {
-	tr -d ' \n' <"$1" | sed -n 's/.*"sum_received":{[^}]*"bytes":\([0-9]*\).*/\1/p'
-}
 before=0
 for port in 9000 9001; do
 	for args in "-P 1" "-P 8" "-P 1 -R"; do
@@ -20,7 +16,7 @@ for port in 9000 9001; do
 		if iperf3 -c 127.0.0.1 -p $port -t 3 $args -J >/tmp/ip.json 2>/tmp/ip.err; then
 			b=$(iperf_bytes /tmp/ip.json)
 			t_ge "$n moved data" "${b:-0}" 1000000
-			log "$n: $b bytes, $(tr -d ' \n' </tmp/ip.json | sed -n 's/.*"sum_received":{[^}]*"bits_per_second":\([0-9.e+]*\).*/\1/p') bit/s"
+			log "$n: $b bytes, $(iperf_bps /tmp/ip.json) bit/s"
 		else
 			t_fail "$n" "$(head -c 300 /tmp/ip.err /tmp/ip.json)"
 		fi

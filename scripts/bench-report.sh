@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# Turn a `make bench` result directory into a Markdown report and a chart.
+#
+#   scripts/bench-report.sh DIR [OUT.md [OUT.png]]
+#
+# DIR holds raw.txt as written by tests/vm/bench.sh (one record a line,
+# "TAG key=value ...").  Defaults: DIR.md and DIR.png next to DIR.  Every
+# setup named in the meta line appears in every table; one whose runs all
+# failed (or never ran, e.g. because the VM died) shows FAILED.  Values are
+# the median of the rounds with [min-max] where there is more than one.
+# CPU seconds per GB = busy jiffies (user+nice+system+irq+softirq+steal of
+# /proc/stat, USER_HZ=100) / 100 / (bytes received / 1e9); context
+# switches per GB = /proc/stat ctxt delta / (bytes / 1e9): both count the
+# whole guest (client, server and relay) during the iperf3 run.
+set -euo pipefail
+[ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+DIR=${1%/}
+MD=${2:-$DIR.md}
+PNG=${3:-$DIR.png}
+RAW=$DIR/raw.txt
+[ -f "$RAW" ] || { echo "bench-report: no $RAW" >&2; exit 1; }
+DAT=$DIR/chart.dat
+
+# What the host knows (the guest cannot see the VM's exit status).
+vm_note=
+if [ ! -f "$DIR/done" ]; then
+	vm_note="the VM did not finish"
+	[ -f "$DIR/timeout" ] && vm_note="the VM timed out"
+	grep -qs 'Kernel panic' "$DIR/serial.log" && vm_note="the guest kernel panicked"
+fi
+klog=$(grep -sE 'BUG:|WARNING:|Oops|KASAN|general protection|Kernel panic' \
+	"$DIR/dmesg.txt" "$DIR/serial.log" | head -n 3 | cut -c1-200 | tr '\n' ';' || true)
+params=$(head -n1 "$DIR/params" 2>/dev/null || true)
+hostload=$(sed -n 's/^host: //p' "$DIR/params" 2>/dev/null || true)
+rel=$(basename "$DIR")
+
+awk -v vm_note="$vm_note" -v hostload="$hostload" -v klog="$klog" -v params="$params" -v rel="$rel" \
+	-v dat="$DAT" -v png="$(basename "$PNG")" '
+function kv(line, arr,    n, i, f, p) {
+	n = split(line, f, " ")
+	for (i = 2; i <= n; i++) {
+		p = index(f[i], "=")
+		if (p > 1) arr[substr(f[i], 1, p - 1)] = substr(f[i], p + 1)
+	}
+}
+function add(key, v) { cnt[key]++; val[key, cnt[key]] = v + 0 }
+# stats(key): sets MED, MIN, MAX, N; returns N
+function stats(key,    n, i, j, a, t) {
+	n = cnt[key] + 0
+	N = n
+	if (!n) return 0
+	for (i = 1; i <= n; i++) a[i] = val[key, i]
+	for (i = 2; i <= n; i++) {
+		t = a[i]
+		for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+	MIN = a[1]; MAX = a[n]
+	MED = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	return n
+}
+function med(key) { return stats(key) ? MED : "" }
+function num(x, kind) {
+	if (x == "") return "n/a"
+	if (kind == "gbps") return sprintf(x < 10 ? "%.2f" : "%.1f", x)
+	if (kind == "cpu") return sprintf(x < 10 ? "%.2f" : "%.1f", x)
+	if (kind == "big") {
+		if (x >= 1e6) return sprintf("%.2fM", x / 1e6)
+		if (x >= 1e4) return sprintf("%.0fk", x / 1e3)
+		if (x >= 1e3) return sprintf("%.1fk", x / 1e3)
+		return sprintf("%.0f", x)
+	}
+	if (kind == "us") return sprintf(x < 100 ? "%.1f" : "%.0f", x)
+	if (kind == "dec1") return sprintf("%.1f", x)
+	return sprintf("%.0f", x)
+}
+# cell(setup, test, metric, kind): "median [min-max]" or FAILED
+function cell(s, t, m, kind,    k, c, f) {
+	k = s SUBSEP t SUBSEP m
+	f = nfail[s, t] + 0
+	if (!stats(k)) {
+		if (f || setup_failed[s] || ran[s, t] || !(s in setup_seen)) return "FAILED"
+		return "n/a"
+	}
+	c = num(MED, kind)
+	if (N > 1) c = c " [" num(MIN, kind) "–" num(MAX, kind) "]"
+	if (f) c = c " (" f " failed)"
+	return c
+}
+function ratio(a, b) {
+	if (a == "" || b == "" || b == 0) return "n/a"
+	return sprintf("%.2f×", a / b)
+}
+function row(s) { return "| " (s ~ /^krelay/ ? "**" s "**" : s) }
+$1 == "meta" { kv($0, meta); next }
+$1 == "setup" {
+	delete r; kv($0, r)
+	setup_seen[r["name"]] = 1
+	if (r["status"] != "ok") { setup_failed[r["name"]] = 1; setup_why[r["name"]] = r["why"] }
+	next
+}
+$1 == "run" {
+	delete r; kv($0, r)
+	s = r["setup"]; t = r["test"]; ran[s, t] = 1
+	if (r["status"] != "ok") {
+		nfail[s, t]++
+		if (!((s, t) in fail_why)) fail_why[s, t] = r["why"]
+		next
+	}
+	if (t ~ /^p[18]r?$/) {
+		gb = r["bytes"] / 1e9
+		add(s SUBSEP t SUBSEP "gbps", r["bps"] / 1e9)
+		if (gb > 0) {
+			add(s SUBSEP t SUBSEP "cpu", r["busy_j"] / 100 / gb)
+			add(s SUBSEP t SUBSEP "ctxt", r["ctxt"] / gb)
+		}
+	} else if (t == "crate") {
+		add(s SUBSEP t SUBSEP "cps", r["rr.conn_per_sec"])
+		if (r["rr.count"] > 0) add(s SUBSEP t SUBSEP "cpu_c", r["busy_j"] * 1e4 / r["rr.count"])
+		if (r["rr.count"] > 0) add(s SUBSEP t SUBSEP "ctxt_c", r["ctxt"] / r["rr.count"])
+	} else if (t == "lat") {
+		add(s SUBSEP t SUBSEP "p50", r["rr.p50_us"])
+		add(s SUBSEP t SUBSEP "p99", r["rr.p99_us"])
+		add(s SUBSEP t SUBSEP "p999", r["rr.p999_us"])
+		add(s SUBSEP t SUBSEP "rps", r["rr.req_per_sec"])
+	}
+	next
+}
+$1 == "trace" {
+	delete r; kv($0, r)
+	s = r["setup"]
+	if (r["status"] != "ok" || r["tracer"] != "ok") {
+		tr_fail[s] = (r["why"] != "" ? r["why"] : "no tracer report")
+		next
+	}
+	gb = r["bytes"] / 1e9
+	if (gb <= 0) { tr_fail[s] = "no bytes"; next }
+	tr_ok[s] = 1
+	tr_msg[s] = (r["probe_sendmsg"] == "ok") ? r["sendmsg_calls"] / gb : ""
+	tr_msgb[s] = (r["probe_sendmsg"] == "ok" && r["sendmsg_calls"] > 0) ? r["sendmsg_bytes"] / r["sendmsg_calls"] : ""
+	tr_pg[s] = (r["probe_sendpage"] == "ok") ? r["sendpage_calls"] / gb : ""
+	tr_pgb[s] = (r["probe_sendpage"] == "ok" && r["sendpage_calls"] > 0) ? r["sendpage_bytes"] / r["sendpage_calls"] : ""
+	tr_sw[s] = (r["probe_sched"] == "ok") ? r["switches"] / gb : ""
+	tr_wk[s] = (r["probe_wakeup"] == "ok") ? r["wakeups"] / gb : ""
+	tr_gbps[s] = r["bps"] / 1e9
+	tr_seen[s] = (r["sendmsg_bytes"] + r["sendpage_bytes"]) / r["bytes"]
+	next
+}
+$1 == "end" { complete = 1; next }
+END {
+	ns = split(meta["setups"], S, ",")
+	ntests = split(meta["tests"], T, ",")
+	for (i = 1; i <= ntests; i++) want[T[i]] = 1
+	ref = ""
+	for (i = 1; i <= ns; i++) if (S[i] == "haproxy-splice") ref = S[i]
+	if (ref == "") for (i = 1; i <= ns; i++) if (S[i] == "haproxy") ref = S[i]
+	dir = ""
+	for (i = 1; i <= ns; i++) if (S[i] == "direct") dir = "direct"
+	tname["p1"] = "1 stream"; tname["p8"] = "8 streams"
+	tname["p1r"] = "1 stream -R"; tname["p8r"] = "8 streams -R"
+	tname["crate"] = "conn/s"; tname["lat"] = "latency"
+
+	print "# krelay benchmark: " meta["kernel"] ", " toupper(meta["accel"]) " guest"
+	print ""
+	printf "Kernel **%s**, QEMU **%s** (%s vCPUs, %s; CPU model: %s), %s.  ", meta["kernel"], \
+		toupper(meta["accel"]), meta["cpus"], sprintf("%d MiB", meta["mem_kb"] / 1024), \
+		meta["cpu_model"], meta["date"]
+	printf "All setups in one boot, interleaved, %s round%s (median [min–max]); iperf3 %s s per run, kr-rr %s s.  ", \
+		meta["reps"], meta["reps"] == 1 ? "" : "s", meta["t"], meta["rr_t"]
+	printf "Peers: haproxy %s, nginx %s, socat %s, iperf3 %s.", meta["haproxy"], meta["nginx"], meta["socat"], meta["iperf3"]
+	if (params ~ /QUICK=1/) printf "  **QUICK run** (fewer rounds, shorter runs: indicative only)."
+	if (hostload != "") printf "  Host: %s (other work on the host shows up as noise, mostly in conn/s and latency).", hostload
+	print ""
+	if (vm_note != "" || !complete)
+		print "\n**Incomplete run: " (vm_note != "" ? vm_note : "the bench scenario did not finish") \
+			"; measurements that never ran show FAILED.**"
+	if (klog != "") print "\n**Kernel log complaints:** `" klog "`"
+	print ""
+	print "Ratios are to `direct` (no relay) and to `" ref "` (" \
+		(ref == "haproxy-splice" ? "haproxy with splice-request+splice-response, the best userspace relay" : "haproxy") "), median to median."
+	print ""
+
+	# --- summary -----------------------------------------------------------
+	print "| setup | 1 stream Gbit/s | ×direct | ×" ref " | 8 streams Gbit/s | ×direct | ×" ref \
+		" | conn/s | ×direct | ×" ref " | latency p50 / p99 / p99.9 µs | CPU s/GB | ctxt/GB |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		line = row(s)
+		for (j = 1; j <= 3; j++) {
+			t = (j == 1) ? "p1" : (j == 2) ? "p8" : "crate"
+			m = (t == "crate") ? "cps" : "gbps"
+			c = cell(s, t, m, t == "crate" ? "int" : "gbps")
+			if (!want[t]) c = "–"
+			a = med(s SUBSEP t SUBSEP m)
+			line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : num(a, t == "crate" ? "int" : "gbps")) \
+				" | " ratio(a, med(dir SUBSEP t SUBSEP m)) " | " ratio(a, med(ref SUBSEP t SUBSEP m))
+		}
+		if (stats(s SUBSEP "lat" SUBSEP "p50"))
+			c = num(med(s SUBSEP "lat" SUBSEP "p50"), "us") " / " num(med(s SUBSEP "lat" SUBSEP "p99"), "us") \
+				" / " num(med(s SUBSEP "lat" SUBSEP "p999"), "us")
+		else c = want["lat"] ? "**FAILED**" : "–"
+		line = line " | " c
+		c = cell(s, "p1", "cpu", "cpu"); line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : num(med(s SUBSEP "p1" SUBSEP "cpu"), "cpu"))
+		c = cell(s, "p1", "ctxt", "big"); line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : num(med(s SUBSEP "p1" SUBSEP "ctxt"), "big"))
+		print line " |"
+	}
+	print ""
+	print "Throughput and cost columns: iperf3 client → relay → server (data flows client to server), " \
+		"CPU s/GB and ctxt/GB from the 1-stream runs, whole guest.  conn/s: kr-rr conn-rate (" \
+		meta["crate_p"] " workers, " meta["rr_size"] "-byte request and echo over a fresh connection each); " \
+		"latency: kr-rr round trips of " meta["rr_size"] " bytes on one persistent connection."
+	print ""
+	print "![throughput and CPU per GB](" png ")"
+	print ""
+
+	# --- targets -------------------------------------------------------------
+	K = "krelay-splice"
+	print "## Targets (krelay splice)"
+	print ""
+	print "| target | krelay splice | reference | ratio | verdict |"
+	print "|---|---:|---:|---:|---|"
+	target("1-stream throughput ≥ 0.85× direct", K, "direct", "p1", "gbps", 0.85, "ge", "Gbit/s")
+	target("1-stream throughput ≥ 1.3× haproxy splice", K, ref, "p1", "gbps", 1.3, "ge", "Gbit/s")
+	target("1-stream throughput ≥ 3× rinetd", K, "rinetd", "p1", "gbps", 3, "ge", "Gbit/s")
+	target("context switches per GB ≤ 1/20 of rinetd", K, "rinetd", "p1", "ctxt", 0.05, "le", "/GB")
+	target("CPU per GB ≤ 1/2 of haproxy splice", K, ref, "p1", "cpu", 0.5, "le", "s/GB")
+	target("connection rate ≥ 2× haproxy", K, ref, "crate", "cps", 2, "ge", "conn/s")
+	print ""
+
+	# --- details ---------------------------------------------------------------
+	print "## Throughput (Gbit/s, iperf3 sum_received)"
+	print ""
+	print "| setup | 1 stream | 8 streams | 1 stream -R | 8 streams -R |"
+	print "|---|---:|---:|---:|---:|"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]; line = row(s)
+		split("p1 p8 p1r p8r", TT, " ")
+		for (j = 1; j <= 4; j++) line = line " | " (want[TT[j]] ? cell(s, TT[j], "gbps", "gbps") : "–")
+		print line " |"
+	}
+	print ""
+	print "## Cost per GB (whole guest, /proc/stat deltas over each iperf3 run)"
+	print ""
+	print "| setup | CPU s/GB 1 | 8 | 1 -R | 8 -R | ctxt/GB 1 | 8 | 1 -R | 8 -R |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]; line = row(s)
+		for (j = 1; j <= 4; j++) line = line " | " (want[TT[j]] ? cell(s, TT[j], "cpu", "cpu") : "–")
+		for (j = 1; j <= 4; j++) line = line " | " (want[TT[j]] ? cell(s, TT[j], "ctxt", "big") : "–")
+		print line " |"
+	}
+	print ""
+	print "## Tracer (krelay_trace.ko, one extra iperf3 1-stream run per setup, counts of all tasks per GB)"
+	print ""
+	print "| setup | Gbit/s (traced) | tcp_sendmsg/GB | bytes/call | tcp_sendpage/GB | bytes/call | probed bytes sent / bytes received | switches/GB | wake-ups/GB |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		if (tr_ok[s])
+			print row(s) " | " num(tr_gbps[s], "gbps") " | " num(tr_msg[s], "big") " | " num(tr_msgb[s], "big") \
+				" | " num(tr_pg[s], "big") " | " num(tr_pgb[s], "big") " | " sprintf("%.2f", tr_seen[s]) " | " num(tr_sw[s], "big") " | " num(tr_wk[s], "big") " |"
+		else
+			print row(s) " | " (s in tr_fail ? "FAILED (" tr_fail[s] ")" : "FAILED (no trace run)") " | n/a | n/a | n/a | n/a | n/a | n/a | n/a |"
+	}
+	print ""
+	print "n/a in a tracer column: that probe is not available on this kernel (tcp_sendpage is gone since 6.5).  " \
+		"\"probed bytes sent / bytes received\" is about 1 when only the iperf3 sender passes through the probed " \
+		"functions and about 2 when the relay sends through them too; a relay that sends through other paths " \
+		"(e.g. skb_send_sock_locked → do_tcp_sendpages / tcp_sendmsg_locked) is invisible to these two counters."
+	print ""
+	print "## Short connections and latency (kr-rr against kr-echo)"
+	print ""
+	print "| setup | conn/s | CPU µs per conn | ctxt per conn | p50 µs | p99 µs | p99.9 µs | req/s |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		print row(s) " | " (want["crate"] ? cell(s, "crate", "cps", "int") " | " cell(s, "crate", "cpu_c", "int") " | " cell(s, "crate", "ctxt_c", "dec1") : "– | – | –") \
+			" | " (want["lat"] ? cell(s, "lat", "p50", "us") " | " cell(s, "lat", "p99", "us") " | " cell(s, "lat", "p999", "us") " | " cell(s, "lat", "rps", "int") : "– | – | – | –") " |"
+	}
+	print ""
+
+	# --- failures ------------------------------------------------------------------
+	nf = 0
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		if (!(s in setup_seen)) { fl[++nf] = "`" s "`: setup never ran (VM ended early)" ; continue }
+		if (setup_failed[s]) { fl[++nf] = "`" s "`: setup FAILED: " setup_why[s]; continue }
+		for (j = 1; j <= ntests; j++)
+			if (nfail[s, T[j]]) fl[++nf] = "`" s "` " tname[T[j]] ": " nfail[s, T[j]] " run(s) FAILED: " fail_why[s, T[j]]
+	}
+	if (nf) {
+		print "## Failures"
+		print ""
+		for (i = 1; i <= nf; i++) { gsub(/_/, " ", fl[i]); print "- " fl[i] }
+		print ""
+	}
+
+	# --- method -----------------------------------------------------------------------
+	print "## Setups and method"
+	print ""
+	print "- `direct`: iperf3 / kr-rr straight to the server over loopback (no relay)."
+	print "- `krelay-splice`, `krelay-copy`: `userctl rule add 127.0.0.1:PORT to 127.0.0.1:BACKEND mode splice|copy`."
+	print "- `rinetd`: Debian rinetd, default buffers.  `socat`: `TCP-LISTEN:PORT,fork,reuseaddr TCP:BACKEND` (default 8 KiB buffer)."
+	print "- `haproxy`: `mode tcp`, `nbthread 1`, `option splice-auto`; `haproxy-splice`: the same with `option splice-request` + `option splice-response`."
+	print "- `nginx`: `stream` module, `worker_processes 1`, default proxy buffers."
+	print "- One boot; every round runs every setup (order rotated each round), each: iperf3 -P1, -P8, -P1 -R, -P8 -R, kr-rr conn-rate, kr-rr latency."
+	print "- CPU s/GB = busy jiffies (user+nice+system+irq+softirq+steal) / 100 / (bytes/1e9); ctxt/GB = /proc/stat ctxt delta / (bytes/1e9)."
+	print "- Raw records: `" rel "/raw.txt`; iperf3 JSON: `" rel "/iperf.tar.xz`; relay configs and logs: `" rel "/logs/`."
+
+	# --- chart data ---------------------------------------------------------------------
+	printf "" > dat
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		printf "%s", s >> dat
+		split("p1 p8 p1r p8r", TT, " ")
+		for (j = 1; j <= 4; j++) { a = med(s SUBSEP TT[j] SUBSEP "gbps"); printf " %s", (a == "" ? 0 : a) >> dat }
+		for (j = 1; j <= 2; j++) { a = med(s SUBSEP TT[j] SUBSEP "cpu"); printf " %s", (a == "" ? 0 : a) >> dat }
+		printf " %s\n", (stats(s SUBSEP "p1" SUBSEP "gbps") ? "ok" : "FAILED") >> dat
+	}
+	close(dat)
+}
+# target(text, setup, refsetup, test, metric, factor, ge|le, unit)
+function target(text, s, r, t, m, f, op, unit,    a, b, v, q) {
+	a = med(s SUBSEP t SUBSEP m); b = med(r SUBSEP t SUBSEP m)
+	kind = (m == "gbps") ? "gbps" : (m == "cpu") ? "cpu" : (m == "ctxt") ? "big" : "int"
+	if (a == "") v = "**missed** (" s " " (s in setup_seen ? "FAILED" : "did not run") ")"
+	else if (b == "" || b == 0) v = "n/a (" r " has no result)"
+	else {
+		q = a / b
+		v = ((op == "ge" && q >= f) || (op == "le" && q <= f)) ? "met" : "**missed**"
+	}
+	print "| " text " | " (a == "" ? "FAILED" : num(a, kind) " " unit) " | " r ": " (b == "" ? "FAILED" : num(b, kind) " " unit) \
+		" | " (a != "" && b != "" && b != 0 ? sprintf("%.2f× (want %s %s×)", a / b, op == "ge" ? "≥" : "≤", f) : "n/a") " | " v " |"
+}
+' "$RAW" >"$MD"
+
+# --- chart (gnuplot) --------------------------------------------------------------
+if command -v gnuplot >/dev/null && [ -s "$DAT" ]; then
+	term="pngcairo size 1200,520 font 'Sans,10'"
+	echo 'set terminal' | gnuplot 2>&1 | grep -q pngcairo || term="png size 1200,520"
+	title=$(head -n1 "$MD" | sed 's/^# //')
+	gnuplot >"$DIR/gnuplot.log" 2>&1 <<EOF || echo "bench-report: gnuplot failed (see $DIR/gnuplot.log)" >&2
+set terminal $term
+set output "$PNG"
+set multiplot layout 1,2 title "$title"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set grid ytics
+set xtics rotate by -30 nomirror
+set key top right
+set yrange [0:*]
+set title "Throughput (Gbit/s, median)"
+set ylabel "Gbit/s"
+plot "$DAT" using 2:xtic(1) title "1 stream", '' using 3 title "8 streams", \
+     '' using 4 title "1 stream -R", '' using 5 title "8 streams -R", \
+     '' using (\$0):(0):(stringcolumn(8) eq "FAILED" ? "FAILED" : "") with labels rotate by 90 offset 0,3 notitle
+set title "CPU seconds per GB (whole guest, median; lower is better)"
+set ylabel "CPU s/GB"
+plot "$DAT" using 6:xtic(1) title "1 stream", '' using 7 title "8 streams", \
+     '' using (\$0):(0):(stringcolumn(8) eq "FAILED" ? "FAILED" : "") with labels rotate by 90 offset 0,3 notitle
+unset multiplot
+EOF
+else
+	echo "bench-report: no gnuplot or no data; chart skipped" >&2
+fi
+echo "bench-report: $MD${PNG:+, $PNG}" >&2

@@ -1,0 +1,58 @@
+# vm: timeout=900 mem=4096
+# Many concurrent idle connections through one rule, then all closed with
+# nothing left behind.  The relay's own memory per connection (its slab
+# objects, sockets excluded) is measured from /proc/slabinfo.
+#
+# Count: one rule has one backend address, and the relay's backend
+# connections all go from 127.0.0.1 to that one address:port, so the
+# 4-tuple space caps them at the ~64k local ports; SCALE_CONNS (default
+# 60000) stays under it.
+. /tests/lib.sh
+N=${SCALE_CONNS:-60000}
+sysctl -qw fs.nr_open=1100000 fs.file-max=2000000
+sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
+ulimit -n 1048576
+krelay_load
+slab_bytes() { # total bytes of krelay's own slab caches
+	awk '/^krelay/ {s += $2 * $4} END {print s + 0}' /proc/slabinfo
+}
+kr-echo -m echo -n 200000 127.0.0.1:7000 2>/tmp/echo.log &
+wait_listen 7000
+t_check "rule add" userctl rule add 0.0.0.0:9000 to 127.0.0.1:7000 backlog 65535
+base_slab=$(slab_bytes)
+base_tcp=$(awk '/^TCP:/ {print $3}' /proc/net/sockstat)
+grep -E '^krelay|^TCP|^sock_inode' /proc/slabinfo
+t0=$(cut -d' ' -f1 /proc/uptime)
+kr-hold -c 127.0.0.1:9000 -n "$N" -s 127.0.0.2 -S 32 --ping --hold 600 -r /tmp/ready >/tmp/hold.out 2>&1 &
+hold=$!
+i=0
+while [ ! -s /tmp/ready ] && [ $i -lt 600 ] && kill -0 $hold 2>/dev/null; do sleep 1; i=$((i + 1)); done
+t1=$(cut -d' ' -f1 /proc/uptime)
+up=$(cat /tmp/ready 2>/dev/null)
+log "kr-hold ready after $(echo "$t1 $t0" | awk '{print $1 - $2}') s: ${up:-nothing}"
+t_eq "$N connections established and echoing" "${up:-0}" "$N"
+active=$(stat_of active)
+t_eq "relay counts $N active" "$active" "$N"
+listed=$(userctl conn list | tail -n +2 | wc -l)
+t_eq "conn list streams all $N" "$listed" "$N"
+slab=$(slab_bytes)
+grep -E '^krelay|^TCP|^sock_inode' /proc/slabinfo
+per=$(( (slab - base_slab) / N ))
+log "relay memory per connection: $per bytes (krelay slab $base_slab -> $slab)"
+echo "relay_bytes_per_conn=$per conns=$N" >"$SHARE/scale.txt"
+t_ge "relay's own memory <= 2 KiB per connection ($per B)" $((2048 - per)) 0
+free -m
+kill $hold
+wait $hold
+cat /tmp/hold.out
+i=0
+while [ "$(stat_of active)" != 0 ] && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+t_eq "all connections closed" "$(stat_of active)" 0
+t_check "rule del" userctl rule del 0.0.0.0:9000
+krelay_unload
+sleep 2
+after=$(slab_bytes)
+t_eq "krelay slab back to baseline after unload" "$after" 0
+tcp=$(awk '/^TCP:/ {print $3}' /proc/net/sockstat)
+t_ge "TCP sockets back near baseline ($base_tcp -> $tcp)" $((base_tcp + 50 - tcp)) 0
