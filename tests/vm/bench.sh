@@ -19,7 +19,7 @@
 #
 # Parameters come from /etc/krelay-bench.conf (written by scripts/bench.sh
 # into an initramfs overlay): BENCH_REPS BENCH_T BENCH_RR_T BENCH_SETUPS
-# BENCH_TESTS BENCH_TRACE BENCH_RR_SIZE BENCH_CRATE_P.
+# BENCH_TESTS BENCH_TRACE BENCH_RR_SIZE BENCH_CRATE_P BENCH_DEADLINE.
 #
 # Output in $SHARE: raw.txt (one record a line, "TAG key=value ..."),
 # iperf/*.json (iperf3 -J of every run), logs/ (daemon configs and logs).
@@ -28,7 +28,8 @@
 #   run   rep=N setup=S test=T status=ok|FAILED secs= bytes= bps=
 #         busy_j= total_j= ctxt= [rr.KEY=VALUE ... from kr-rr] [why=...]
 #   trace setup=S status=ok|FAILED bytes= busy_j= ctxt= sendmsg_calls= ...
-#   end   status=complete
+#         locked_sendmsg_calls= ... switches= wakeups= probe_NAME=ok|skipped ...
+#   end   status=complete|deadline
 # why= values have blanks replaced by '_'.
 . /tests/lib.sh
 
@@ -60,7 +61,7 @@ KRELAY_KO=${KRELAY_KO:-$(find /lib/modules -name krelay.ko 2>/dev/null | head -n
 KTRACE_KO=${KTRACE_KO:-$(find /lib/modules -name krelay_trace.ko 2>/dev/null | head -n1)}
 raw "meta kernel=$(uname -r) accel=$accel cpus=$(nproc) mem_kb=$(awk '/MemTotal/{print $2}' /proc/meminfo)" \
 	"cpu_model=$(clean "$model") date=$(date -u +%Y-%m-%dT%H:%M:%SZ) reps=$BENCH_REPS t=$BENCH_T" \
-	"rr_t=$BENCH_RR_T rr_size=$BENCH_RR_SIZE crate_p=$BENCH_CRATE_P" \
+	"rr_t=$BENCH_RR_T rr_size=$BENCH_RR_SIZE crate_p=$BENCH_CRATE_P deadline=${BENCH_DEADLINE:-0}" \
 	"setups=$(echo $BENCH_SETUPS | tr ' ' ,) tests=$(echo $BENCH_TESTS | tr ' ' ,)" \
 	"krelay_ko=${KRELAY_KO:+yes} ktrace_ko=${KTRACE_KO:+yes} kr_rr=$(command -v kr-rr >/dev/null && echo yes)" \
 	"haproxy=$(haproxy -v 2>/dev/null | head -n1 | awk '{print $3}') nginx=$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
@@ -238,7 +239,7 @@ iperf_run() {
 	esac
 	f=$IJ/$s-$t-$rep.json
 	[ "$rep" = trace ] && { f=$IJ/$s-trace.json; tag=trace; }
-	lim=$((BENCH_T + 15))
+	lim=$((BENCH_T + 10))
 	u0=$(uptime_s)
 	s0=$(cpu_snap)
 	timeout -k 5 $lim iperf3 -c 127.0.0.1 -p "$(tport "$s")" -t "$BENCH_T" -i 0 $a -J \
@@ -295,7 +296,7 @@ rr_run() {
 	lat) a="--mode latency" ;;
 	esac
 	o=/tmp/rr.out
-	lim=$((BENCH_RR_T + 15))
+	lim=$((BENCH_RR_T + 10))
 	u0=$(uptime_s)
 	s0=$(cpu_snap)
 	timeout -k 5 $lim kr-rr -c "127.0.0.1:$(rport "$s")" $a -d "$BENCH_RR_T" \
@@ -359,16 +360,26 @@ trace_run() {
 	rmmod krelay_trace
 	usleep 200000
 	after=$(dmesg | grep -c 'krelay_trace: end seq=')
-	dmesg | sed -n 's/.*krelay_trace: //p' | tail -n 60 >"$LG/trace-$s.txt"
 	if [ "$after" -le "$before" ]; then
 		raw "trace setup=$s status=FAILED why=no_report_in_the_kernel_log $line"
 		return
 	fi
-	# the last complete report: its tcp, sched and probe lines
-	tcp=$(dmesg | sed -n 's/.*krelay_trace: tcp seq=[0-9]* //p' | tail -n 1)
-	sch=$(dmesg | sed -n 's/.*krelay_trace: sched seq=[0-9]* //p' | tail -n 1)
-	pr=$(dmesg | sed -n 's/.*krelay_trace: probe seq=[0-9]* name=\([a-z_]*\) .*status=\([a-z]*\).*/probe_\1=\2/p' |
-		tail -n 5 | tr '\n' ' ')
+	# the last report (from its "report" line on): tcp, tcp_locked, sched
+	# and probe lines; tcp_locked keys get a "locked_" prefix
+	dmesg | sed -n 's/.*krelay_trace: //p' >/tmp/kt.all
+	first=$(grep -n '^report seq=' /tmp/kt.all | tail -n 1 | cut -d: -f1)
+	tail -n +"${first:-1}" /tmp/kt.all >/tmp/kt.last
+	cp /tmp/kt.last "$LG/trace-$s.txt"
+	if ! grep -q '^end seq=' /tmp/kt.last; then
+		raw "trace setup=$s status=FAILED why=incomplete_tracer_report $line"
+		return
+	fi
+	tcp=$(sed -n 's/^tcp seq=[0-9]* //p' /tmp/kt.last | head -n 1)
+	lck=$(sed -n 's/^tcp_locked seq=[0-9]* //p' /tmp/kt.last | head -n 1 | sed 's/\([a-z_]*=\)/locked_\1/g')
+	sch=$(sed -n 's/^sched seq=[0-9]* //p' /tmp/kt.last | head -n 1)
+	pr=$(sed -n 's/^probe seq=[0-9]* name=\([a-z_]*\) .*status=\([a-z]*\).*/probe_\1=\2/p' /tmp/kt.last |
+		tr '\n' ' ')
+	tcp="$tcp $lck"
 	case $line in
 	status=ok*) raw "trace setup=$s $line tracer=ok $tcp $sch $pr" ;;
 	*) raw "trace setup=$s $line" ;;
@@ -376,6 +387,20 @@ trace_run() {
 }
 
 # --- run --------------------------------------------------------------------------
+# Watchdog: stop at BENCH_DEADLINE seconds whatever hangs (a stuck relay,
+# a stuck rmmod); what was measured so far is in raw.txt already.
+if [ "${BENCH_DEADLINE:-0}" -gt 0 ]; then
+	(
+		sleep "$BENCH_DEADLINE"
+		raw "end status=deadline seconds=$BENCH_DEADLINE"
+		t_fail "bench finished within ${BENCH_DEADLINE}s"
+		ps >"$LG/ps-deadline.txt" 2>&1
+		dmesg >"$SHARE/dmesg.txt"
+		sync
+		poweroff -f
+	) &
+	WD=$!
+fi
 iperf_server || t_fail "iperf3 server"
 kr-echo -m echo 127.0.0.1:7000 >"$LG/kr-echo.log" 2>&1 &
 wait_listen 7000 10 || t_fail "kr-echo server"
@@ -415,6 +440,7 @@ if grep -q '^krelay ' /proc/modules; then
 	userctl -s rule list >"$LG/krelay-rules.txt" 2>&1
 	userctl -j stats >"$LG/krelay-stats.json" 2>&1
 fi
+[ -n "${WD:-}" ] && kill "$WD" 2>/dev/null
 raw "end status=complete"
 t_pass "bench complete"
 # Stop the relays so the kernel log check sees a clean teardown too.
@@ -422,11 +448,26 @@ for p in /tmp/haproxy.pid /tmp/haproxy-splice.pid /tmp/nginx.pid /tmp/iperf3-s.p
 	[ -f $p ] && kill "$(cat $p)" 2>/dev/null
 done
 killall rinetd socat kr-echo 2>/dev/null
+# krelay teardown in the background, bounded: a stuck rule deletion or
+# rmmod must not keep the VM up until the host's timeout.
 if grep -q '^krelay ' /proc/modules; then
-	for s in krelay-splice krelay-copy; do
-		for p in $(ports $s); do userctl rule del "127.0.0.1:$p" >/dev/null 2>&1; done
-	done
-	sleep 1
-	rmmod krelay || t_fail "rmmod krelay"
+	rm -f /tmp/teardown.rc
+	(
+		for s in krelay-splice krelay-copy; do
+			for p in $(ports $s); do userctl rule del "127.0.0.1:$p"; done
+		done
+		sleep 1
+		rmmod krelay
+		echo $? >/tmp/teardown.rc
+	) >"$LG/krelay-teardown.log" 2>&1 &
+	i=0
+	while [ ! -f /tmp/teardown.rc ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
+	if [ ! -f /tmp/teardown.rc ]; then
+		t_fail "krelay teardown" "rule del / rmmod still running after 30s"
+	elif [ "$(cat /tmp/teardown.rc)" != 0 ]; then
+		t_fail "krelay teardown" "rmmod krelay failed"
+	else
+		t_pass "krelay teardown"
+	fi
 fi
 exit 0

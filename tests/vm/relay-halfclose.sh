@@ -9,7 +9,7 @@ krelay_load
 dd if=/dev/urandom of=/tmp/payload bs=1024 count=3000 2>/dev/null
 want=$(sha256sum </tmp/payload | cut -d' ' -f1)
 # backend 1: reads until EOF, then replies with the SHA-256 of what it read
-socat -t 30 TCP-LISTEN:7001,bind=127.0.0.1,reuseaddr,fork SYSTEM:'sha256sum | cut -d" " -f1' &
+socat -t 30 TCP-LISTEN:7001,bind=127.0.0.1,reuseaddr,fork SYSTEM:'sha256sum | head -c 64' &
 # backend 2: says hello, closes its write side, keeps reading into a file
 socat -t 30 TCP-LISTEN:7002,bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo hello; exec 1>&-; cat >/tmp/got.$$$$; mv /tmp/got.$$$$ /tmp/got.done.$$$$' &
 wait_listen 7001
@@ -19,7 +19,7 @@ t_check "rule add (client half-close, copy)" userctl rule add 127.0.0.1:9011 to 
 t_check "rule add (backend half-close, splice)" userctl rule add 127.0.0.1:9002 to 127.0.0.1:7002
 t_check "rule add (backend half-close, copy)" userctl rule add 127.0.0.1:9012 to 127.0.0.1:7002 mode copy
 
-for port in 9001 9011; do
+for port in 7001 9001 9011; do
 	got=$(socat -t 30 -T 60 - TCP:127.0.0.1:$port </tmp/payload)
 	t_eq "client half-close via :$port: reply after EOF" "$got" "$want"
 done
