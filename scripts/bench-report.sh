@@ -28,7 +28,7 @@ if [ ! -f "$DIR/done" ]; then
 	[ -f "$DIR/timeout" ] && vm_note="the VM timed out"
 	grep -qs 'Kernel panic' "$DIR/serial.log" && vm_note="the guest kernel panicked"
 fi
-klog=$(grep -sE 'BUG:|WARNING:|Oops|KASAN|general protection|Kernel panic' \
+klog=$(grep -sE 'BUG:|WARNING:|Oops|KASAN|general protection|Kernel panic|blocked for more than' \
 	"$DIR/dmesg.txt" "$DIR/serial.log" | head -n 3 | cut -c1-200 | tr '\n' ';' || true)
 params=$(head -n1 "$DIR/params" 2>/dev/null || true)
 hostload=$(sed -n 's/^host: //p' "$DIR/params" 2>/dev/null || true)
@@ -144,9 +144,16 @@ $1 == "trace" {
 	tr_wk[s] = (r["probe_wakeup"] == "ok") ? r["wakeups"] / gb : ""
 	tr_gbps[s] = r["bps"] / 1e9
 	tr_seen[s] = (r["sendmsg_bytes"] + r["sendpage_bytes"]) / r["bytes"]
+	lk = (r["probe_sendmsg_locked"] == "ok") + (r["probe_sendpage_locked"] == "ok")
+	if (lk) {
+		c = r["locked_sendmsg_calls"] + r["locked_sendpage_calls"]
+		tr_all[s] = c / gb
+		tr_allb[s] = c > 0 ? (r["locked_sendmsg_bytes"] + r["locked_sendpage_bytes"]) / c : ""
+		tr_seen[s] = (r["locked_sendmsg_bytes"] + r["locked_sendpage_bytes"]) / r["bytes"]
+	} else { tr_all[s] = ""; tr_allb[s] = "" }
 	next
 }
-$1 == "end" { complete = 1; next }
+$1 == "end" { delete r; kv($0, r); end_status = r["status"]; complete = (r["status"] == "complete"); next }
 END {
 	ns = split(meta["setups"], S, ",")
 	ntests = split(meta["tests"], T, ",")
@@ -165,15 +172,17 @@ END {
 	printf "Kernel **%s**, QEMU **%s** (%s vCPUs, %s; CPU model: %s), %s.  ", meta["kernel"], \
 		toupper(meta["accel"]), meta["cpus"], sprintf("%d MiB", meta["mem_kb"] / 1024), \
 		meta["cpu_model"], meta["date"]
-	printf "All setups in one boot, interleaved, %s round%s (median [min–max]); iperf3 %s s per run, kr-rr %s s.  ", \
-		meta["reps"], meta["reps"] == 1 ? "" : "s", meta["t"], meta["rr_t"]
+	printf "All setups in one boot, interleaved, %s round%s (median [min–max]); iperf3 %s s per run, kr-rr %s s, traced run %s s.  ", \
+		meta["reps"], meta["reps"] == 1 ? "" : "s", meta["t"], meta["rr_t"], meta["trace_t"] != "" ? meta["trace_t"] : meta["t"]
 	printf "Peers: haproxy %s, nginx %s, socat %s, iperf3 %s.", meta["haproxy"], meta["nginx"], meta["socat"], meta["iperf3"]
 	if (params ~ /QUICK=1/) printf "  **QUICK run** (fewer rounds, shorter runs: indicative only)."
 	if (hostload != "") printf "  Host: %s (other work on the host shows up as noise, mostly in conn/s and latency).", hostload
 	print ""
-	if (vm_note != "" || !complete)
-		print "\n**Incomplete run: " (vm_note != "" ? vm_note : "the bench scenario did not finish") \
-			"; measurements that never ran show FAILED.**"
+	if (!complete)
+		print "\n**Incomplete run: " (end_status == "deadline" ? "the guest stopped measuring at its deadline (" meta["deadline"] " s; something hung)" : \
+			(vm_note != "" ? vm_note : "the bench scenario did not finish")) "; measurements that never ran show FAILED.**"
+	else if (vm_note != "")
+		print "\n**All measurements ran, but " vm_note " cleanly after them (see the VM logs).**"
 	if (klog != "") print "\n**Kernel log complaints:** `" klog "`"
 	print ""
 	print "Ratios are to `direct` (no relay) and to `" ref "` (" \
@@ -253,21 +262,23 @@ END {
 	print ""
 	print "## Tracer (krelay_trace.ko, one extra iperf3 1-stream run per setup, counts of all tasks per GB)"
 	print ""
-	print "| setup | Gbit/s (traced) | tcp_sendmsg/GB | bytes/call | tcp_sendpage/GB | bytes/call | probed bytes sent / bytes received | switches/GB | wake-ups/GB |"
-	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	print "| setup | Gbit/s (traced) | tcp_sendmsg/GB | bytes/call | tcp_sendpage/GB | bytes/call | all TCP sends/GB | bytes/send | bytes sent / bytes received | switches/GB | wake-ups/GB |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ns; i++) {
 		s = S[i]
 		if (tr_ok[s])
 			print row(s) " | " num(tr_gbps[s], "gbps") " | " num(tr_msg[s], "big") " | " num(tr_msgb[s], "big") \
-				" | " num(tr_pg[s], "big") " | " num(tr_pgb[s], "big") " | " sprintf("%.2f", tr_seen[s]) " | " num(tr_sw[s], "big") " | " num(tr_wk[s], "big") " |"
+				" | " num(tr_pg[s], "big") " | " num(tr_pgb[s], "big") " | " num(tr_all[s], "big") " | " num(tr_allb[s], "big") \
+				" | " sprintf("%.2f", tr_seen[s]) " | " num(tr_sw[s], "big") " | " num(tr_wk[s], "big") " |"
 		else
-			print row(s) " | " (s in tr_fail ? "FAILED (" tr_fail[s] ")" : "FAILED (no trace run)") " | n/a | n/a | n/a | n/a | n/a | n/a | n/a |"
+			print row(s) " | " (s in tr_fail ? "FAILED (" tr_fail[s] ")" : "FAILED (" (end_status == "deadline" ? "not run: deadline" : "no trace run") ")") " | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |"
 	}
 	print ""
-	print "n/a in a tracer column: that probe is not available on this kernel (tcp_sendpage is gone since 6.5).  " \
-		"\"probed bytes sent / bytes received\" is about 1 when only the iperf3 sender passes through the probed " \
-		"functions and about 2 when the relay sends through them too; a relay that sends through other paths " \
-		"(e.g. skb_send_sock_locked → do_tcp_sendpages / tcp_sendmsg_locked) is invisible to these two counters."
+	print "tcp_sendmsg / tcp_sendpage: sends through the socket API (processes, and kernel_sendmsg); " \
+		"\"all TCP sends\": tcp_sendmsg_locked + do_tcp_sendpages, which every TCP send passes once, " \
+		"in-kernel senders such as krelay included.  \"bytes sent / bytes received\" is about 1 without a relay " \
+		"and about 2 with one (it uses the all-sends level when the tracer has it).  " \
+		"n/a: that probe is not available on this kernel (tcp_sendpage is gone since 6.5)."
 	print ""
 	print "## Short connections and latency (kr-rr against kr-echo)"
 	print ""

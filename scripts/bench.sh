@@ -9,8 +9,8 @@
 #   QUICK=1               quick mode
 #   KVER=REL              kernel (default: the first of scripts/kernels.sh --images)
 #   BENCH_KERNELS="a b"   one boot per kernel (overrides KVER)
-#   BENCH_REPS, BENCH_T, BENCH_RR_T, BENCH_SETUPS, BENCH_TESTS, BENCH_TRACE
-#                         override the guest parameters (see tests/vm/bench.sh)
+#   BENCH_REPS, BENCH_T, BENCH_RR_T, BENCH_SETUPS, BENCH_TESTS, BENCH_TRACE, BENCH_TRACE_T,
+#   BENCH_DEADLINE        override the guest parameters (see tests/vm/bench.sh)
 #   BENCH_OUT=DIR         results directory (default bench/results)
 #   BENCH_NO_BUILD=1      do not run make (use what is built)
 #   BENCH_RETRY=0         no second boot without krelay when the first one dies
@@ -41,10 +41,12 @@ else
 fi
 [ -n "$kernels" ] || die "no supported kernel installed (scripts/kernels.sh --images is empty; run 'make deps')"
 
+# BENCH_DEADLINE: the guest stops measuring after this many seconds (keeps
+# the time budget when something hangs; what ran is still reported).
 if [ "$QUICK" = 1 ]; then
-	: "${BENCH_REPS:=1}" "${BENCH_T:=2}" "${BENCH_RR_T:=2}"
+	: "${BENCH_REPS:=1}" "${BENCH_T:=2}" "${BENCH_RR_T:=1}" "${BENCH_TRACE_T:=1}" "${BENCH_DEADLINE:=240}"
 else
-	: "${BENCH_REPS:=3}" "${BENCH_T:=5}" "${BENCH_RR_T:=3}"
+	: "${BENCH_REPS:=3}" "${BENCH_T:=5}" "${BENCH_RR_T:=3}" "${BENCH_DEADLINE:=1080}"
 fi
 : "${BENCH_SETUPS:=direct krelay-splice krelay-copy rinetd socat haproxy haproxy-splice nginx}"
 : "${BENCH_TESTS:=p1 p8 p1r p8r crate lat}"
@@ -95,6 +97,8 @@ build_image() {
 		echo "BENCH_SETUPS='$BENCH_SETUPS'"
 		echo "BENCH_TESTS='$BENCH_TESTS'"
 		echo "BENCH_TRACE=$BENCH_TRACE"
+		echo "BENCH_DEADLINE=$BENCH_DEADLINE"
+		[ -n "${BENCH_TRACE_T:-}" ] && echo "BENCH_TRACE_T=$BENCH_TRACE_T"
 		[ -n "${BENCH_RR_SIZE:-}" ] && echo "BENCH_RR_SIZE=$BENCH_RR_SIZE"
 		[ -n "${BENCH_CRATE_P:-}" ] && echo "BENCH_CRATE_P=$BENCH_CRATE_P"
 	} >"$ov/etc/krelay-bench.conf"
@@ -122,7 +126,8 @@ run_vm() {
 	vm=$!
 	for _ in $(seq 300); do [ -f "$out/scenario.log" ] && break; sleep 0.2; done
 	tail -n +1 -F --pid=$vm "$out/scenario.log" 2>/dev/null |
-		grep --line-buffered -E 'bench:|round|  [a-z]' | cut -c1-110 || true
+		grep --line-buffered -E 'bench:|round|  [a-z]|FAIL' |
+		while IFS= read -r l; do echo "${l:0:110}"; done
 	wait $vm
 	vrc=$?
 	[ -f "$out/verdict" ] && grep '^FAIL' "$out/verdict" | sed 's/^/bench: guest: /'
@@ -136,7 +141,7 @@ finish_run() {
 		(cd "$out" && tar -cJf iperf.tar.xz iperf && rm -rf iperf)
 	fi
 	git -C "$TOP" describe --always --dirty >"$out/git-describe" 2>/dev/null
-	echo "QUICK=$QUICK BENCH_REPS=$BENCH_REPS BENCH_T=$BENCH_T BENCH_RR_T=$BENCH_RR_T" >"$out/params"
+	echo "QUICK=$QUICK BENCH_REPS=$BENCH_REPS BENCH_T=$BENCH_T BENCH_RR_T=$BENCH_RR_T BENCH_DEADLINE=$BENCH_DEADLINE" >"$out/params"
 	echo "missing:$missing" >>"$out/params"
 	echo "host: $(nproc) CPUs; load average before: ${load0:-?}; after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/params"
 	if scripts/bench-report.sh "$out" "$RESULTS/$name.md" "$RESULTS/$name.png"; then
@@ -188,10 +193,11 @@ for k in $kernels; do
 	run_vm "$k" "$img" "$out"
 	mv "$blog" "$out/build.log"
 	finish_run "$out" "$name"
-	# The guest died before the end (a krelay crash takes the whole VM
-	# down): boot once more without the krelay setups so the report on the
-	# others is complete.  The first report keeps its FAILED entries.
-	if ! grep -qs '^end status=complete' "$out/raw.txt" && [ "${BENCH_RETRY:-1}" = 1 ] &&
+	# The guest died before the end without its watchdog noticing (a krelay
+	# crash takes the whole VM down): boot once more without the krelay
+	# setups so the report on the others is complete (this costs a second
+	# run's time).  The first report keeps its FAILED entries.
+	if ! grep -qs '^end ' "$out/raw.txt" && [ "${BENCH_RETRY:-1}" = 1 ] &&
 		[ "$BENCH_SETUPS" != "$(echo $BENCH_SETUPS | tr ' ' '\n' | grep -v '^krelay' | xargs)" ]; then
 		say "the VM did not complete the bench; booting again without the krelay setups"
 		saved=$BENCH_SETUPS

@@ -77,6 +77,13 @@ for b in /usr/bin/perf /usr/sbin/haproxy /usr/sbin/rinetd /usr/sbin/nginx; do
 	[ -x "$b" ] && copy_bin "$b" "$(dirname "$b")"
 done
 
+# nginx's stream module (libnginx-mod-stream), for make bench
+if [ -f /usr/lib/nginx/modules/ngx_stream_module.so ]; then
+	mkdir -p "$root/usr/lib/nginx/modules"
+	cp /usr/lib/nginx/modules/ngx_stream_module.so "$root/usr/lib/nginx/modules/"
+	copy_libs /usr/lib/nginx/modules/ngx_stream_module.so
+fi
+
 # --- kernel modules -----------------------------------------------------------
 # Resolve a module and its dependencies (dependencies first) and copy the
 # .ko files, decompressed, keeping their paths so depmod sees a normal tree.

@@ -19,7 +19,8 @@
 #
 # Parameters come from /etc/krelay-bench.conf (written by scripts/bench.sh
 # into an initramfs overlay): BENCH_REPS BENCH_T BENCH_RR_T BENCH_SETUPS
-# BENCH_TESTS BENCH_TRACE BENCH_RR_SIZE BENCH_CRATE_P BENCH_DEADLINE.
+# BENCH_TESTS BENCH_TRACE BENCH_TRACE_T BENCH_RR_SIZE BENCH_CRATE_P
+# BENCH_DEADLINE.
 #
 # Output in $SHARE: raw.txt (one record a line, "TAG key=value ..."),
 # iperf/*.json (iperf3 -J of every run), logs/ (daemon configs and logs).
@@ -35,7 +36,7 @@
 
 [ -f /etc/krelay-bench.conf ] && . /etc/krelay-bench.conf
 : "${BENCH_REPS:=3}" "${BENCH_T:=4}" "${BENCH_RR_T:=3}" "${BENCH_RR_SIZE:=64}"
-: "${BENCH_CRATE_P:=2}" "${BENCH_TRACE:=1}"
+: "${BENCH_CRATE_P:=2}" "${BENCH_TRACE:=1}" "${BENCH_TRACE_T:=$BENCH_T}"
 : "${BENCH_SETUPS:=direct krelay-splice krelay-copy rinetd socat haproxy haproxy-splice nginx}"
 : "${BENCH_TESTS:=p1 p8 p1r p8r crate lat}"
 
@@ -62,7 +63,7 @@ KTRACE_KO=${KTRACE_KO:-$(find /lib/modules -name krelay_trace.ko 2>/dev/null | h
 raw "meta kernel=$(uname -r) accel=$accel cpus=$(nproc) mem_kb=$(awk '/MemTotal/{print $2}' /proc/meminfo)" \
 	"cpu_model=$(clean "$model") date=$(date -u +%Y-%m-%dT%H:%M:%SZ) reps=$BENCH_REPS t=$BENCH_T" \
 	"rr_t=$BENCH_RR_T rr_size=$BENCH_RR_SIZE crate_p=$BENCH_CRATE_P deadline=${BENCH_DEADLINE:-0}" \
-	"setups=$(echo $BENCH_SETUPS | tr ' ' ,) tests=$(echo $BENCH_TESTS | tr ' ' ,)" \
+	"trace_t=$BENCH_TRACE_T setups=$(echo $BENCH_SETUPS | tr ' ' ,) tests=$(echo $BENCH_TESTS | tr ' ' ,)" \
 	"krelay_ko=${KRELAY_KO:+yes} ktrace_ko=${KTRACE_KO:+yes} kr_rr=$(command -v kr-rr >/dev/null && echo yes)" \
 	"haproxy=$(haproxy -v 2>/dev/null | head -n1 | awk '{print $3}') nginx=$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
 	"iperf3=$(iperf3 -v 2>/dev/null | head -n1 | awk '{print $2}') socat=$(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p')"
@@ -238,11 +239,12 @@ iperf_run() {
 	p8r) a="-P 8 -R" ;;
 	esac
 	f=$IJ/$s-$t-$rep.json
-	[ "$rep" = trace ] && { f=$IJ/$s-trace.json; tag=trace; }
-	lim=$((BENCH_T + 10))
+	secs_t=$BENCH_T
+	[ "$rep" = trace ] && { f=$IJ/$s-trace.json; tag=trace; secs_t=$BENCH_TRACE_T; }
+	lim=$((secs_t + 10))
 	u0=$(uptime_s)
 	s0=$(cpu_snap)
-	timeout -k 5 $lim iperf3 -c 127.0.0.1 -p "$(tport "$s")" -t "$BENCH_T" -i 0 $a -J \
+	timeout -k 5 $lim iperf3 -c 127.0.0.1 -p "$(tport "$s")" -t "$secs_t" -i 0 $a -J \
 		--connect-timeout 5000 >"$f" 2>"$f.err"
 	rc=$?
 	s1=$(cpu_snap)
