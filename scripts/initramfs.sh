@@ -63,6 +63,9 @@ copy_bin /bin/ip /sbin
 copy_bin /bin/ss /sbin
 copy_bin /bin/kmod /sbin
 copy_bin /usr/bin/setpriv /usr/bin
+# Scenarios run under bash: busybox sh would prefer its own applets (setpriv,
+# modprobe, modinfo, ip, ...) over the real tools installed here.
+copy_bin /bin/bash /bin
 for a in modprobe modinfo insmod rmmod lsmod depmod; do
 	rm -f "$root/sbin/$a" "$root/bin/$a"
 	ln -s kmod "$root/sbin/$a"

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# Helpers for krelay VM scenarios (busybox sh).  A scenario is
+# Helpers for krelay VM scenarios (bash; busybox applets on PATH).  A scenario is
 # tests/vm/NAME.sh; it starts with `. /tests/lib.sh`, may carry a header line
 #   # vm: timeout=SECONDS mem=MIB smp=N kernels=REGEX
 # and reports every check with t_pass/t_fail (one line each in $RESULTS).
