@@ -28,6 +28,7 @@ die() { echo "initramfs: $*" >&2; exit 1; }
 
 root=$(mktemp -d /tmp/krelay-initramfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
+chmod 755 "$root" # mktemp made it 0700; unprivileged test users need /
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,share,root,run,var/run,tests,lib64}
 
 # --- busybox: every applet but "busybox" itself -----------------------------
