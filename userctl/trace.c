@@ -446,6 +446,7 @@ static void tr_print_text(const struct tr_report *r)
 {
 	const struct tr_line *h = tr_find(r, "report");
 	const struct tr_line *t = tr_find(r, "tcp");
+	const struct tr_line *tl = tr_find(r, "tcp_locked");
 	const struct tr_line *s = tr_find(r, "sched");
 	unsigned long long ms = tr_u64(h, "elapsed_ms");
 
@@ -460,6 +461,14 @@ static void tr_print_text(const struct tr_report *r)
 	       tr_str(t, "sendmsg_calls"), tr_str(t, "sendmsg_bytes"));
 	printf("  %-18s %12s calls %16s bytes\n", "tcp_sendpage",
 	       tr_str(t, "sendpage_calls"), tr_str(t, "sendpage_bytes"));
+	if (tl) {
+		printf("  %-18s %12s calls %16s bytes  (every TCP send,\n",
+		       "tcp_sendmsg_locked", tr_str(tl, "sendmsg_calls"),
+		       tr_str(tl, "sendmsg_bytes"));
+		printf("  %-18s %12s calls %16s bytes   in-kernel ones too)\n",
+		       "do_tcp_sendpages", tr_str(tl, "sendpage_calls"),
+		       tr_str(tl, "sendpage_bytes"));
+	}
 	printf("  %-18s %12s\n", "context switches", tr_str(s, "switches"));
 	printf("  %-18s %12s\n", "wake-ups", tr_str(s, "wakeups"));
 
@@ -567,6 +576,8 @@ static struct json_object *tr_json(const struct tr_report *r)
 			       tr_json_fields(NULL, tr_find(r, "filter"), skip_seq));
 	json_object_object_add(o, "tcp",
 			       tr_json_fields(NULL, tr_find(r, "tcp"), skip_seq));
+	json_object_object_add(o, "tcp_locked",
+			       tr_json_fields(NULL, tr_find(r, "tcp_locked"), skip_seq));
 	json_object_object_add(o, "sched",
 			       tr_json_fields(NULL, tr_find(r, "sched"), skip_seq));
 
@@ -608,6 +619,34 @@ static const char tr_usage[] =
 "  raw        the latest report's lines as logged\n"
 "  -j         JSON (-p: indented)\n"
 "  -f FILE    read a saved kernel log (dmesg output) instead; - is stdin\n";
+
+/* Say why there is no report: not loaded, or loaded but not reported yet. */
+static void tr_no_report(const char *file)
+{
+	char ms[32] = "";
+	FILE *f;
+
+	if (file) {
+		fprintf(stderr, "userctl: trace: no krelay_trace report in %s\n", file);
+		return;
+	}
+	f = fopen("/sys/module/krelay_trace/parameters/interval_ms", "r");
+	if (!f) {
+		fputs("userctl: trace: no krelay_trace report in the kernel log; is krelay_trace loaded?\n",
+		      stderr);
+		return;
+	}
+	if (!fgets(ms, sizeof(ms), f))
+		ms[0] = '\0';
+	fclose(f);
+	ms[strcspn(ms, "\n")] = '\0';
+	if (!strcmp(ms, "0"))
+		fputs("userctl: trace: krelay_trace is loaded with interval_ms=0: it reports only when unloaded (rmmod krelay_trace)\n",
+		      stderr);
+	else
+		fprintf(stderr, "userctl: trace: krelay_trace has not reported yet (it reports every %s ms)\n",
+			ms[0] ? ms : "interval_ms");
+}
 
 /* True if @arg is a non-empty prefix of @word (iproute2 style). */
 static int tr_is(const char *arg, const char *word)
@@ -701,12 +740,7 @@ int trace_main(int argc, char **argv, const struct trace_opts *opts)
 		goto out;
 	}
 	if (!rd.have_last) {
-		if (file)
-			fprintf(stderr, "userctl: trace: no krelay_trace report in %s\n",
-				file);
-		else
-			fputs("userctl: trace: no krelay_trace report in the kernel log; is krelay_trace loaded?\n",
-			      stderr);
+		tr_no_report(file);
 		ret = 1;
 		goto out;
 	}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * krelay: every difference between the supported kernels lives here.
+ *
+ * kmod/Kbuild greps the target kernel's headers and defines KRELAY_HAVE_*
+ * for each feature; this header (force-included into every object) maps
+ * the feature flags onto one API.  Logic files never test kernel versions.
+ */
+#ifndef _KRELAY_COMPAT_H
+#define _KRELAY_COMPAT_H
+
+#include <linux/netlink.h>
+#include <linux/timer.h>
+#include <net/genetlink.h>
+
+/*
+ * Mutating commands need CAP_NET_ADMIN in the user namespace owning the
+ * netns; very old kernels only know the init_user_ns check.
+ */
+#ifndef KRELAY_HAVE_GENL_UNS_ADMIN_PERM
+#define GENL_UNS_ADMIN_PERM GENL_ADMIN_PERM
+#endif
+
+/*
+ * Formatted extack messages (6.3+).  Older kernels only carry a pointer to
+ * a static string, so callers also give a plain fallback text.
+ */
+#ifdef KRELAY_HAVE_NL_SET_ERR_MSG_FMT
+#define KRELAY_ERR_FMT(extack, plain, fmt, ...) do {			\
+	BUILD_BUG_ON(sizeof(plain) < 2);				\
+	NL_SET_ERR_MSG_FMT_MOD(extack, fmt, ##__VA_ARGS__);		\
+} while (0)
+#else
+#define KRELAY_ERR_FMT(extack, plain, fmt, ...) do {			\
+	no_printk(fmt, ##__VA_ARGS__);					\
+	NL_SET_ERR_MSG_MOD(extack, plain);				\
+} while (0)
+#endif
+
+/* Attributes of a dump request, parsed by the genetlink core. */
+static inline struct nlattr **krelay_dump_attrs(struct netlink_callback *cb)
+{
+#ifdef KRELAY_HAVE_GENL_INFO_DUMP
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+#ifndef KRELAY_HAVE_TIMER_SHUTDOWN
+#define timer_shutdown_sync(t) del_timer_sync(t)
+#endif
+
+#ifndef KRELAY_HAVE_TIMER_DELETE
+#define timer_delete(t) del_timer(t)
+#endif
+
+#ifndef KRELAY_HAVE_TIMER_CONTAINER_OF
+#define timer_container_of(var, timer, field) from_timer(var, timer, field)
+#endif
+
+/*
+ * How skb_send_sock_locked() moves page references: ->sendpage up to 6.4,
+ * sendmsg(MSG_SPLICE_PAGES) from 6.5.  Both must not be given slab pages
+ * (6.5+ warns and fails with -EIO); splice.c checks every page first.
+ */
+#ifdef KRELAY_HAVE_KERNEL_SENDPAGE
+#define KRELAY_ZEROCOPY_METHOD "sendpage"
+#else
+#define KRELAY_ZEROCOPY_METHOD "MSG_SPLICE_PAGES"
+#endif
+
+#endif /* _KRELAY_COMPAT_H */

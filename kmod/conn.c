@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * krelay: connections - lifecycle, socket callbacks, the work item, timers.
+ *
+ * A connection pairs an accepted client socket with a backend socket that
+ * we connect without blocking.  Everything it does happens in its single
+ * work item on krelay_wq; socket callbacks (softirq or process context) and
+ * the timer only queue that work.  Lifetime rules are in krelay.h.
+ *
+ * Endings, and what the peers see:
+ * - both directions reached end of stream: CLOSED, closed normally (the
+ *   FINs were already passed on; unsent data is still delivered);
+ * - any other ending (RST or error on either side, backend refused or
+ *   unreachable, connect or idle timeout, abort): both sockets are closed
+ *   with SO_LINGER 0, i.e. with an RST, so the client learns at once.
+ */
+
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "krelay.h"
+
+static void krelay_conn_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(krelay_conn_cache,
+			container_of(head, struct krelay_conn, rcu));
+}
+
+static void krelay_conn_free(struct krelay_conn *c)
+{
+	struct krelay_rule *rule = c->rule;
+	struct krelay_net *kn = c->kn;
+
+	/* dumps and aborts may still be looking at it under RCU */
+	call_rcu(&c->rcu, krelay_conn_free_rcu);
+	atomic_dec(&rule->nconns);
+	krelay_rule_put(rule);
+	/* after this, kn may be gone (netns exit waits for it) */
+	atomic_dec(&kn->nconns);
+	if (wq_has_sleeper(&krelay_waitq))
+		wake_up_all(&krelay_waitq);
+}
+
+/* Safe in any context: the final free neither sleeps nor touches sockets. */
+void krelay_conn_put(struct krelay_conn *c)
+{
+	if (refcount_dec_and_test(&c->refcnt))
+		krelay_conn_free(c);
+}
+
+/*
+ * Queue a run of the work; the queued run owns a reference.  The caller
+ * must guarantee the connection is alive (callbacks: sk_callback_lock;
+ * timer: teardown shuts it down before dropping "alive").
+ */
+static void krelay_conn_kick(struct krelay_conn *c)
+{
+	/*
+	 * A pending run has not started yet and will see whatever made us
+	 * kick; skipping it saves two atomics on a shared line per skb.  The
+	 * barrier orders the caller's state change (queued skb, socket state)
+	 * before the test, pairing with the barrier the workqueue executes
+	 * after clearing the pending bit.
+	 */
+	smp_mb();
+	if (work_pending(&c->work))
+		return;
+
+	refcount_inc(&c->refcnt);
+	if (!queue_work(krelay_wq, &c->work))
+		krelay_conn_put(c);
+}
+
+/* Consumes a reference held by the caller. */
+static void krelay_conn_abort(struct krelay_conn *c)
+{
+	set_bit(KRELAY_CF_ABORT, &c->flags);
+	if (!queue_work(krelay_wq, &c->work))
+		krelay_conn_put(c);
+}
+
+/*
+ * Socket callbacks.  sk_user_data is read under sk_callback_lock: teardown
+ * clears it and restores the original callbacks under the write lock, so
+ * once that is done no callback can still hold the connection.
+ *
+ * The originals are not chained: no task ever sleeps on these kernel
+ * sockets, so the default wake-ups would have nobody to wake.
+ */
+static void krelay_conn_data_ready(struct sock *sk)
+{
+	struct krelay_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = krelay_sk_user_data(sk);
+	if (c)
+		krelay_conn_kick(c);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * TCP calls sk_write_space only while SOCK_NOSPACE is set; like the default
+ * (sk_stream_write_space) we clear it ourselves once there is room, or
+ * every ACK would call us.
+ */
+static void krelay_conn_write_space(struct sock *sk)
+{
+	struct krelay_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = krelay_sk_user_data(sk);
+	if (c && sk->sk_socket && __sk_stream_is_writeable(sk, 1)) {
+		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		krelay_conn_kick(c);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void krelay_conn_state_change(struct sock *sk)
+{
+	struct krelay_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = krelay_sk_user_data(sk);
+	if (c)
+		krelay_conn_kick(c);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * @data_ready: the original sk_data_ready to restore on teardown when the
+ * socket's current one is not it (accepted sockets inherited ours from the
+ * listener), or NULL.
+ */
+static void krelay_sock_hook(struct krelay_conn *c, struct socket *sock,
+			     struct krelay_saved_cb *saved,
+			     void (*data_ready)(struct sock *sk))
+{
+	struct sock *sk = sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	saved->data_ready = data_ready ? data_ready : sk->sk_data_ready;
+	saved->write_space = sk->sk_write_space;
+	saved->state_change = sk->sk_state_change;
+	__rcu_assign_sk_user_data_with_flags(sk, c, SK_USER_DATA_NOCOPY);
+	sk->sk_data_ready = krelay_conn_data_ready;
+	sk->sk_write_space = krelay_conn_write_space;
+	sk->sk_state_change = krelay_conn_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void krelay_sock_unhook(struct socket *sock,
+			       const struct krelay_saved_cb *saved)
+{
+	struct sock *sk = sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_sk_user_data(sk, NULL);
+	sk->sk_data_ready = saved->data_ready;
+	sk->sk_write_space = saved->write_space;
+	sk->sk_state_change = saved->state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void krelay_conn_timer(struct timer_list *t)
+{
+	struct krelay_conn *c = timer_container_of(c, t, timer);
+
+	set_bit(KRELAY_CF_TIMER, &c->flags);
+	krelay_conn_kick(c);
+}
+
+/*
+ * End the connection: restore the callbacks first (pitfall: the final FIN
+ * exchange re-queues the work right up to this point), stop the timer, close
+ * both sockets, unpublish, count, and drop the "alive" reference.  A run
+ * that is still queued then only finds @dead set and drops its reference.
+ */
+static void krelay_conn_teardown(struct krelay_conn *c, int outcome)
+{
+	struct krelay_stats *st = &c->rule->stats;
+	int i;
+
+	WRITE_ONCE(c->state, KRELAY_CONN_CLOSING);
+	krelay_sock_unhook(c->csock, &c->saved[0]);
+	krelay_sock_unhook(c->bsock, &c->saved[1]);
+	timer_shutdown_sync(&c->timer);
+
+	if (outcome != KRELAY_STATS_A_CONN_CLOSED) {
+		sock_no_linger(c->csock->sk);
+		sock_no_linger(c->bsock->sk);
+	}
+	sock_release(c->csock);
+	sock_release(c->bsock);
+	c->csock = NULL;
+	c->bsock = NULL;
+	for (i = 0; i < KRELAY_NDIRS; i++) {
+		krelay_copy_release(&c->dir[i]);
+		c->dir[i].src = NULL;
+		c->dir[i].dst = NULL;
+	}
+
+	xa_erase(&c->kn->conns, c->id);
+
+	if (outcome == KRELAY_STATS_A_CONN_CONNECT_REFUSED ||
+	    outcome == KRELAY_STATS_A_CONN_CONNECT_TIMEOUT)
+		krelay_stat_inc(st, KRELAY_STATS_A_CONN_FAILED);
+	krelay_stat_inc(st, outcome);
+	krelay_stat_add(st, KRELAY_STATS_A_CONN_ACTIVE, -1);
+
+	krelay_notify_conn(c, KRELAY_CMD_CONN_DEL);
+
+	c->dead = true;
+	krelay_conn_put(c);
+}
+
+/* Backend connect in progress: returns an outcome if the connection ends. */
+static int krelay_conn_connecting(struct krelay_conn *c)
+{
+	struct sock *bsk = c->bsock->sk;
+	bool timer = test_and_clear_bit(KRELAY_CF_TIMER, &c->flags);
+	int err;
+
+	/* the client gave up (RST) before the backend answered */
+	if (READ_ONCE(c->csock->sk->sk_err))
+		return KRELAY_STATS_A_CONN_RESET;
+
+	switch (READ_ONCE(bsk->sk_state)) {
+	case TCP_SYN_SENT:
+		/* the timer is armed only for the connect deadline here */
+		return timer ? KRELAY_STATS_A_CONN_CONNECT_TIMEOUT : 0;
+	case TCP_CLOSE:
+		err = c->connect_err ? c->connect_err : READ_ONCE(bsk->sk_err);
+		switch (err) {
+		case ECONNREFUSED:	/* RST to our SYN */
+			return KRELAY_STATS_A_CONN_CONNECT_REFUSED;
+		case ECONNRESET:	/* accepted, then reset */
+		case EPIPE:
+			return KRELAY_STATS_A_CONN_RESET;
+		default:		/* unreachable, ... */
+			return KRELAY_STATS_A_CONN_FAILED;
+		}
+	default:
+		break;
+	}
+
+	/* established (possibly with the backend's FIN already queued) */
+	WRITE_ONCE(c->state, KRELAY_CONN_ESTABLISHED);
+	WRITE_ONCE(c->last_active, jiffies);
+	if (c->idle_timeout)
+		mod_timer(&c->timer, jiffies + c->idle_timeout);
+	else
+		timer_delete(&c->timer);
+	return 0;
+}
+
+/* Pass data both ways; returns an outcome if the connection ends. */
+static int krelay_conn_relay(struct krelay_conn *c)
+{
+	struct krelay_stats *st = &c->rule->stats;
+	struct krelay_pump p;
+	bool moved = false;
+	int i;
+
+	/*
+	 * An RST (or a fatal error) sets sk_err.  Our own sends may consume
+	 * it (sock_error()); they then fail with -EPIPE/-ECONNRESET, caught
+	 * below.
+	 */
+	if (READ_ONCE(c->csock->sk->sk_err) || READ_ONCE(c->bsock->sk->sk_err))
+		return KRELAY_STATS_A_CONN_RESET;
+
+	for (i = 0; i < KRELAY_NDIRS; i++) {
+		struct krelay_dir *d = &c->dir[i];
+
+		if (d->eof)
+			continue;
+
+		memset(&p, 0, sizeof(p));
+		if (c->mode == KRELAY_MODE_COPY)
+			krelay_copy_pump(d, &p);
+		else
+			krelay_splice_pump(d, &p);
+
+		if (p.moved) {
+			moved = true;
+			atomic64_add(p.moved, &d->bytes);
+			krelay_stat_add(st, i == KRELAY_DIR_TO_BACKEND ?
+					KRELAY_STATS_A_BYTES_TO_BACKEND :
+					KRELAY_STATS_A_BYTES_TO_CLIENT, p.moved);
+		}
+		if (p.zerocopy)
+			krelay_stat_add(st, KRELAY_STATS_A_BYTES_ZEROCOPY,
+					p.zerocopy);
+		if (p.copied)
+			krelay_stat_add(st, KRELAY_STATS_A_BYTES_COPIED,
+					p.copied);
+
+		if (p.err)
+			return KRELAY_STATS_A_CONN_RESET;
+		if (p.eof) {
+			/* half-close: pass the FIN on, after the data */
+			kernel_sock_shutdown(d->dst, SHUT_WR);
+			d->eof = true;
+			WRITE_ONCE(c->state, KRELAY_CONN_HALF_CLOSED);
+		}
+	}
+
+	if (moved)
+		WRITE_ONCE(c->last_active, jiffies);
+
+	if (c->dir[KRELAY_DIR_TO_BACKEND].eof &&
+	    c->dir[KRELAY_DIR_TO_CLIENT].eof)
+		return KRELAY_STATS_A_CONN_CLOSED;
+
+	/*
+	 * Idle timeout, re-armed lazily: activity only stores a timestamp;
+	 * when the timer fires early we push it to last activity + timeout.
+	 */
+	if (test_and_clear_bit(KRELAY_CF_TIMER, &c->flags) && c->idle_timeout) {
+		unsigned long expires = c->last_active + c->idle_timeout;
+
+		if (time_after_eq(jiffies, expires))
+			return KRELAY_STATS_A_CONN_IDLE_TIMEOUT;
+		mod_timer(&c->timer, expires);
+	}
+	return 0;
+}
+
+static void krelay_conn_work(struct work_struct *work)
+{
+	struct krelay_conn *c = container_of(work, struct krelay_conn, work);
+	int outcome = 0;
+
+	if (c->dead || test_bit(KRELAY_CF_INIT, &c->flags))
+		goto out;
+
+	if (test_bit(KRELAY_CF_ABORT, &c->flags))
+		outcome = KRELAY_STATS_A_CONN_ABORTED;
+	else if (c->state == KRELAY_CONN_CONNECTING)
+		outcome = krelay_conn_connecting(c);
+
+	if (!outcome && c->state != KRELAY_CONN_CONNECTING)
+		outcome = krelay_conn_relay(c);
+
+	if (outcome)
+		krelay_conn_teardown(c, outcome);
+out:
+	krelay_conn_put(c);
+}
+
+/* Close an accepted socket we could not relay, with an RST. */
+static void krelay_conn_reject(struct krelay_rule *rule, struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	/* it inherited the listener's callback, which must not outlive us */
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_data_ready = rule->saved_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	sock_no_linger(sk);
+	sock_release(sock);
+}
+
+/*
+ * Called from the rule's accept work with a freshly accepted socket; takes
+ * ownership of it.
+ */
+void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
+{
+	struct krelay_net *kn = rule->kn;
+	struct krelay_rule_cfg *cfg;
+	unsigned long connect_timeout;
+	struct krelay_conn *c;
+	int err;
+
+	krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_ACCEPTED);
+
+	/* no __GFP_ZERO: SLUB refuses (warns, ignores) it for caches with a ctor */
+	c = kmem_cache_alloc(krelay_conn_cache, GFP_KERNEL);
+	if (!c)
+		goto err_reject;
+	memset(c, 0, sizeof(*c));
+
+	rcu_read_lock();
+	cfg = rcu_dereference(rule->cfg);
+	c->backend = cfg->backend;
+	c->mode = cfg->mode;
+	c->idle_timeout = msecs_to_jiffies(cfg->idle_timeout_ms);
+	connect_timeout = msecs_to_jiffies(cfg->connect_timeout_ms);
+	rcu_read_unlock();
+
+	err = sock_create_kern(kn->net, c->backend.sa.sa_family, SOCK_STREAM,
+			       IPPROTO_TCP, &c->bsock);
+	if (err)
+		goto err_free;
+
+	if (kernel_getpeername(csock, &c->client.sa) < 0)
+		c->client.sa.sa_family = AF_UNSPEC;
+
+	refcount_set(&c->refcnt, 1);
+	__set_bit(KRELAY_CF_INIT, &c->flags);
+	c->rule = rule;
+	c->kn = kn;
+	c->csock = csock;
+	INIT_WORK(&c->work, krelay_conn_work);
+	timer_setup(&c->timer, krelay_conn_timer, 0);
+	c->created = jiffies;
+	c->last_active = c->created;
+	c->state = KRELAY_CONN_CONNECTING;
+	c->dir[KRELAY_DIR_TO_BACKEND].src = csock;
+	c->dir[KRELAY_DIR_TO_BACKEND].dst = c->bsock;
+	c->dir[KRELAY_DIR_TO_CLIENT].src = c->bsock;
+	c->dir[KRELAY_DIR_TO_CLIENT].dst = csock;
+	c->id = atomic64_inc_return(&kn->next_conn_id);
+
+	err = xa_insert(&kn->conns, c->id, c, GFP_KERNEL);
+	if (err)
+		goto err_bsock;
+
+	/* from here on nothing fails: failures become outcomes of the work */
+	krelay_rule_get(rule);
+	atomic_inc(&rule->nconns);
+	atomic_inc(&kn->nconns);
+	krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_ACTIVE);
+
+	/*
+	 * Runs of the work queued before INIT is cleared do nothing; the kick
+	 * below catches up on whatever they were queued for (data that
+	 * arrived on the client before we hooked it, connect completion).
+	 */
+	krelay_sock_hook(c, c->bsock, &c->saved[1], NULL);
+	krelay_sock_hook(c, csock, &c->saved[0], rule->saved_data_ready);
+
+	err = kernel_connect(c->bsock, &c->backend.sa,
+			     krelay_addr_len(&c->backend), O_NONBLOCK);
+	if (err && err != -EINPROGRESS)
+		c->connect_err = -err;
+	mod_timer(&c->timer, jiffies + connect_timeout);
+
+	krelay_notify_conn(c, KRELAY_CMD_CONN_GET);
+
+	clear_bit(KRELAY_CF_INIT, &c->flags);
+	krelay_conn_kick(c);
+	return;
+
+err_bsock:
+	sock_release(c->bsock);
+err_free:
+	kmem_cache_free(krelay_conn_cache, c);
+err_reject:
+	krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_FAILED);
+	krelay_conn_reject(rule, csock);
+}
+
+/*
+ * Abort every connection of @rule (all of the netns if NULL).  Walks the
+ * id map under RCU; a connection whose references already dropped to zero
+ * is being freed and is skipped.
+ */
+void krelay_conn_abort_all(struct krelay_net *kn, struct krelay_rule *rule)
+{
+	struct krelay_conn *c;
+	unsigned long id;
+
+	rcu_read_lock();
+	xa_for_each(&kn->conns, id, c) {
+		if (rule && c->rule != rule)
+			continue;
+		if (refcount_inc_not_zero(&c->refcnt))
+			krelay_conn_abort(c);
+	}
+	rcu_read_unlock();
+}
+
+int krelay_conn_abort_id(struct krelay_net *kn, u64 id)
+{
+	struct krelay_conn *c;
+
+	rcu_read_lock();
+	c = xa_load(&kn->conns, id);
+	if (c && !refcount_inc_not_zero(&c->refcnt))
+		c = NULL;
+	rcu_read_unlock();
+
+	if (!c)
+		return -ENOENT;
+	krelay_conn_abort(c);
+	return 0;
+}

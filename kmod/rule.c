@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * krelay: rules - the listening socket and accepting connections.
+ *
+ * A rule owns a kernel TCP listener in its netns.  The listener's
+ * sk_data_ready (called when a connection is ready to accept) queues the
+ * rule's accept work, which accepts without blocking until the queue is
+ * empty and hands every socket to conn.c.
+ */
+
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/ipv6.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "krelay.h"
+
+bool krelay_addr_equal(const union krelay_addr *a, const union krelay_addr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_port == b->sin.sin_port &&
+		       a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
+	return a->sin6.sin6_port == b->sin6.sin6_port &&
+	       ipv6_addr_equal(&a->sin6.sin6_addr, &b->sin6.sin6_addr);
+}
+
+/* Caller holds kn->lock or rcu_read_lock(). */
+struct krelay_rule *krelay_rule_find_id(struct krelay_net *kn, u32 id)
+{
+	struct krelay_rule *rule;
+
+	list_for_each_entry_rcu(rule, &kn->rules, list,
+				lockdep_is_held(&kn->lock))
+		if (rule->id == id)
+			return rule;
+	return NULL;
+}
+
+/* Caller holds kn->lock or rcu_read_lock(). */
+struct krelay_rule *krelay_rule_find_addr(struct krelay_net *kn,
+					  const union krelay_addr *a)
+{
+	struct krelay_rule *rule;
+
+	list_for_each_entry_rcu(rule, &kn->rules, list,
+				lockdep_is_held(&kn->lock))
+		if (krelay_addr_equal(&rule->listen, a))
+			return rule;
+	return NULL;
+}
+
+void krelay_rule_put(struct krelay_rule *rule)
+{
+	struct krelay_rule_cfg *cfg;
+
+	if (!refcount_dec_and_test(&rule->refcnt))
+		return;
+	/* dumps may still be reading both under RCU */
+	cfg = rcu_dereference_protected(rule->cfg, true);
+	kfree_rcu(cfg, rcu);
+	kfree_rcu(rule, rcu);
+}
+
+/*
+ * Listener callback.  Sockets cloned from the listener (not yet accepted,
+ * or accepted but not yet taken over by their connection) inherit it but
+ * not sk_user_data (NOCOPY), and are ignored: nobody waits on them, and
+ * their connection kicks its work once it has installed its own callbacks.
+ */
+static void krelay_listen_data_ready(struct sock *sk)
+{
+	struct krelay_rule *rule;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	rule = krelay_sk_user_data(sk);
+	if (rule && sk->sk_state == TCP_LISTEN)
+		queue_work(krelay_wq, &rule->accept_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void krelay_listen_hook(struct krelay_rule *rule)
+{
+	struct sock *sk = rule->lsock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	rule->saved_data_ready = sk->sk_data_ready;
+	__rcu_assign_sk_user_data_with_flags(sk, rule, SK_USER_DATA_NOCOPY);
+	sk->sk_data_ready = krelay_listen_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void krelay_listen_unhook(struct krelay_rule *rule)
+{
+	struct sock *sk = rule->lsock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_sk_user_data(sk, NULL);
+	sk->sk_data_ready = rule->saved_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void krelay_accept_work(struct work_struct *work)
+{
+	struct krelay_rule *rule = container_of(work, struct krelay_rule,
+						accept_work);
+	struct socket *csock;
+	int err;
+
+	while (!READ_ONCE(rule->dying)) {
+		err = kernel_accept(rule->lsock, &csock, O_NONBLOCK);
+		if (err == -EAGAIN)
+			break;
+		if (err) {
+			net_warn_ratelimited("krelay: rule %u: accept failed: %d\n",
+					     rule->id, err);
+			break;
+		}
+		krelay_conn_accept(rule, csock);
+		cond_resched();
+	}
+}
+
+static void krelay_bind_error(struct netlink_ext_ack *extack, int err,
+			      const union krelay_addr *a)
+{
+	switch (err) {
+	case -EADDRINUSE:
+		KRELAY_ERR_FMT(extack, "listen address in use",
+			       "listen address %pISpc in use", &a->sa);
+		break;
+	case -EADDRNOTAVAIL:
+		KRELAY_ERR_FMT(extack,
+			       "listen address is not an address of this host",
+			       "listen address %pISc is not an address of this host",
+			       &a->sa);
+		break;
+	case -EACCES:
+		NL_SET_ERR_MSG_MOD(extack,
+				   "listening on a privileged port needs CAP_NET_BIND_SERVICE");
+		break;
+	default:
+		KRELAY_ERR_FMT(extack, "cannot bind the listen address",
+			       "cannot bind the listen address %pISpc (error %d)",
+			       &a->sa, err);
+		break;
+	}
+}
+
+/*
+ * Create a rule listening on @listen and link it into @kn.  Takes ownership
+ * of @cfg on success.  Caller holds kn->lock.
+ */
+struct krelay_rule *krelay_rule_create(struct krelay_net *kn,
+				       const union krelay_addr *listen,
+				       struct krelay_rule_cfg *cfg, u32 backlog,
+				       struct netlink_ext_ack *extack)
+{
+	struct krelay_rule *rule;
+	struct socket *sock;
+	int err;
+
+	lockdep_assert_held(&kn->lock);
+
+	if (krelay_rule_find_addr(kn, listen)) {
+		KRELAY_ERR_FMT(extack, "a rule already listens on this address",
+			       "a rule already listens on %pISpc", &listen->sa);
+		return ERR_PTR(-EEXIST);
+	}
+
+	rule = kzalloc(sizeof(*rule), GFP_KERNEL);
+	if (!rule) {
+		NL_SET_ERR_MSG_MOD(extack, "out of memory");
+		return ERR_PTR(-ENOMEM);
+	}
+
+	err = sock_create_kern(kn->net, listen->sa.sa_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot create the listening socket");
+		goto err_free;
+	}
+
+	sock_set_reuseaddr(sock->sk);
+	if (listen->sa.sa_family == AF_INET6) {
+		/* [::]:p and 0.0.0.0:p are separate rules */
+		err = ip6_sock_set_v6only(sock->sk);
+		if (err) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "cannot set IPV6_V6ONLY on the listening socket");
+			goto err_sock;
+		}
+	}
+
+	err = kernel_bind(sock, (struct sockaddr *)&listen->sa,
+			  krelay_addr_len(listen));
+	if (err) {
+		krelay_bind_error(extack, err, listen);
+		goto err_sock;
+	}
+
+	refcount_set(&rule->refcnt, 1);
+	rule->kn = kn;
+	rule->listen = *listen;
+	rule->backlog = backlog;
+	rule->lsock = sock;
+	RCU_INIT_POINTER(rule->cfg, cfg);
+	INIT_WORK(&rule->accept_work, krelay_accept_work);
+	atomic_set(&rule->nconns, 0);
+
+	/* hooked before listen(): no connection can slip past us */
+	krelay_listen_hook(rule);
+	err = kernel_listen(sock, backlog);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot listen on the listen address");
+		goto err_unhook;
+	}
+
+	rule->id = kn->next_rule_id++;
+	list_add_tail_rcu(&rule->list, &kn->rules);
+	kn->rule_count++;
+	return rule;
+
+err_unhook:
+	krelay_listen_unhook(rule);
+err_sock:
+	sock_release(sock);
+err_free:
+	kfree(rule);
+	return ERR_PTR(err);
+}
+
+/*
+ * Unlink and stop a rule, abort its connections and wait until they are
+ * gone.  Caller holds kn->lock; the list's reference is dropped here.
+ *
+ * Order matters: restore the listener callback (no new accept work can be
+ * queued), cancel the accept work (no new connections), close the listener,
+ * then abort the connections and wait for them.
+ */
+void krelay_rule_delete(struct krelay_rule *rule)
+{
+	struct krelay_net *kn = rule->kn;
+
+	lockdep_assert_held(&kn->lock);
+
+	list_del_rcu(&rule->list);
+	kn->rule_count--;
+
+	WRITE_ONCE(rule->dying, true);
+	krelay_listen_unhook(rule);
+	cancel_work_sync(&rule->accept_work);
+	kernel_sock_shutdown(rule->lsock, SHUT_RDWR);
+	sock_release(rule->lsock);
+	rule->lsock = NULL;
+
+	krelay_conn_abort_all(kn, rule);
+	wait_event(krelay_waitq, !atomic_read(&rule->nconns));
+
+	krelay_notify_rule(rule, KRELAY_CMD_RULE_DEL);
+	krelay_rule_put(rule);
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * krelay: splice data path - move skb pages from one TCP socket to another.
+ *
+ * One pass over a direction locks the source, then the destination (nested:
+ * both are TCP sockets of one lock class; safe because a connection's two
+ * directions only run from its single work item), and lets tcp_read_sock()
+ * hand every queued skb to an actor that sends it on with
+ * skb_send_sock_locked(): the destination takes references on the skb's
+ * pages, no payload is copied (only the linear head, which is tiny or
+ * empty for TCP receive skbs).
+ *
+ * The pass ends when the source is empty or the destination's send buffer
+ * is full.  On "full" both locks are released: the release processes the
+ * destination's backlog (ACKs that piled up while we held it) and its
+ * write-space callback then queues the next run.
+ */
+
+#include <linux/net.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "krelay.h"
+
+/* Bounce buffer for skbs whose pages may not be passed by reference. */
+#define KRELAY_BOUNCE_SIZE	PAGE_SIZE
+
+struct krelay_splice_ctx {
+	struct sock *dst;
+	struct krelay_pump *p;
+	void *bounce;
+	bool full;
+};
+
+/*
+ * Only page-allocator pages may be handed to another socket by reference:
+ * 6.5+ refuses slab memory (warns, -EIO) and older kernels would take a
+ * page reference on a slab page, which does not keep the object alive.
+ * Loopback never produces such skbs, some drivers do.
+ */
+static bool krelay_skb_pages_ok(const struct sk_buff *skb)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	const struct sk_buff *frag;
+	int i;
+
+	for (i = 0; i < shinfo->nr_frags; i++)
+		if (!sendpage_ok(skb_frag_page(&shinfo->frags[i])))
+			return false;
+
+	skb_walk_frags(skb, frag) {
+		shinfo = skb_shinfo(frag);
+		for (i = 0; i < shinfo->nr_frags; i++)
+			if (!sendpage_ok(skb_frag_page(&shinfo->frags[i])))
+				return false;
+		if (skb_has_frag_list(frag))
+			return false;
+	}
+	return true;
+}
+
+/* Bytes of [offset, offset + len) that lie in the linear head (copied). */
+static size_t krelay_head_bytes(const struct sk_buff *skb, unsigned int offset,
+				size_t len)
+{
+	unsigned int hlen = skb_headlen(skb);
+
+	return offset < hlen ? min_t(size_t, len, hlen - offset) : 0;
+}
+
+/* Fallback for skbs we may not splice: copy through a bounce buffer. */
+static int krelay_splice_copy(struct krelay_splice_ctx *ctx,
+			      struct sk_buff *skb, unsigned int offset,
+			      size_t len)
+{
+	size_t done = 0;
+	int ret = 0;
+
+	if (!ctx->bounce) {
+		ctx->bounce = kmalloc(KRELAY_BOUNCE_SIZE, GFP_KERNEL);
+		if (!ctx->bounce)
+			return -ENOMEM;
+	}
+
+	while (done < len) {
+		struct msghdr msg = {
+			.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL,
+		};
+		struct kvec kv;
+		size_t n = min_t(size_t, len - done, KRELAY_BOUNCE_SIZE);
+
+		ret = skb_copy_bits(skb, offset + done, ctx->bounce, n);
+		if (ret)
+			break;
+		kv.iov_base = ctx->bounce;
+		kv.iov_len = n;
+		ret = kernel_sendmsg_locked(ctx->dst, &msg, &kv, 1, n);
+		if (ret <= 0)
+			break;
+		done += ret;
+		if ((size_t)ret < n)
+			break;
+	}
+	ctx->p->copied += done;
+	return done ? (int)done : ret;
+}
+
+/*
+ * tcp_read_sock() actor.  Contract (see relay-notes): returning 0 stops the
+ * read; after a partial send tcp_read_sock() calls again for the rest of
+ * the same skb, so "destination full" is remembered in the context and
+ * answered with 0.  desc->count stays non-zero so reading goes on past the
+ * first skb.
+ */
+static int krelay_splice_recv(read_descriptor_t *desc, struct sk_buff *skb,
+			      unsigned int offset, size_t len)
+{
+	struct krelay_splice_ctx *ctx = desc->arg.data;
+	struct krelay_pump *p = ctx->p;
+	size_t head;
+	int ret;
+
+	if (ctx->full || p->err)
+		return 0;
+
+	len = min_t(size_t, len, INT_MAX);
+	if (likely(krelay_skb_pages_ok(skb))) {
+		ret = skb_send_sock_locked(ctx->dst, skb, offset, len);
+		if (ret > 0) {
+			head = krelay_head_bytes(skb, offset, ret);
+			p->copied += head;
+			p->zerocopy += ret - head;
+		}
+	} else {
+		ret = krelay_splice_copy(ctx, skb, offset, len);
+	}
+
+	if (ret == -EAGAIN || ret == 0) {
+		ctx->full = true;
+		return 0;
+	}
+	if (ret < 0) {
+		p->err = ret;
+		return 0;
+	}
+	if ((size_t)ret < len)
+		ctx->full = true;
+	return ret;
+}
+
+void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p)
+{
+	struct sock *src = d->src->sk;
+	struct sock *dst = d->dst->sk;
+	struct krelay_splice_ctx ctx = {
+		.dst = dst,
+		.p = p,
+	};
+	read_descriptor_t desc = {
+		.arg.data = &ctx,
+		.count = 1,
+	};
+	int ret;
+
+	lock_sock(src);
+	lock_sock_nested(dst, SINGLE_DEPTH_NESTING);
+
+	ret = tcp_read_sock(src, &desc, krelay_splice_recv);
+	if (ret > 0)
+		p->moved = ret;
+	else if (ret < 0 && !p->err && ret != -EAGAIN)
+		p->err = ret;
+	p->full = ctx.full;
+
+	/*
+	 * tcp_read_sock() eats the FIN silently: the end of the stream is a
+	 * shut-down receive side with nothing left queued.  Checked under the
+	 * source lock; the caller passes it on after the locks are dropped
+	 * (shutdown takes the destination lock itself).
+	 */
+	if (!p->err && !ctx.full && (src->sk_shutdown & RCV_SHUTDOWN) &&
+	    skb_queue_empty(&src->sk_receive_queue))
+		p->eof = true;
+
+	release_sock(dst);
+	release_sock(src);
+
+	kfree(ctx.bounce);
+}
