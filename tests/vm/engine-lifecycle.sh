@@ -27,7 +27,8 @@ sleep 1
 t_check "rule with a 1500 ms connect timeout" \
 	userctl rule add 127.0.0.1:9002 to 127.0.0.1:7002 connect-timeout 1500
 t0=$(uptime_s)
-echo hello | socat -T 20 - TCP:127.0.0.1:9002 >/dev/null 2>&1
+# -t 20: after its stdin ends, socat waits for the relay to close
+echo hello | socat -t 20 -T 20 - TCP:127.0.0.1:9002 >/dev/null 2>&1
 t1=$(uptime_s)
 d=$((t1 - t0))
 log "connect-timeout: client closed after ${d}s"
@@ -41,7 +42,8 @@ wait_listen 7003
 t_check "rule with a 2000 ms idle timeout" \
 	userctl rule add 127.0.0.1:9003 to 127.0.0.1:7003 idle-timeout 2000
 t0=$(uptime_s)
-(echo ping; sleep 30) | socat -T 60 - TCP:127.0.0.1:9003 >/tmp/idle.out 2>&1
+# (not a pipeline: that would wait for the sleep, not for socat)
+socat -t 1 -T 60 - TCP:127.0.0.1:9003 < <(echo ping; sleep 30) >/tmp/idle.out 2>/dev/null
 t1=$(uptime_s)
 d=$((t1 - t0))
 log "idle-timeout: closed after ${d}s"
