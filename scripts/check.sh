@@ -67,6 +67,7 @@ for k in $kernels; do
 done
 step "build userctl (-Wall -Wextra -Werror)" make --no-print-directory userctl || finish
 step "build test tools" make --no-print-directory tools || finish
+step "make install / uninstall (DESTDIR): userctl, man page, completion" scripts/install-test.sh
 if [ -z "${CHECK_SKIP_LINT:-}" ] && [ -x scripts/lint.sh ]; then
 	while read -r st name; do
 		record "$st" "$name"
