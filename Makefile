@@ -23,7 +23,7 @@ DESTDIR ?=
 MODSRC := Kbuild VERSION include kmod kprobes
 
 
-.PHONY: all deps modules modules-all userctl tools unit check demo bench \
+.PHONY: all deps modules modules-all userctl tools unit check check-scale demo bench \
 	install uninstall dkms-install dkms-remove clean lint
 
 all: modules userctl tools
@@ -55,6 +55,10 @@ unit:
 
 check:
 	scripts/check.sh
+
+# Scenarios kept out of `make check` (suite=scale in their header).
+check-scale:
+	SUITE=scale scripts/check.sh
 
 demo:
 	scripts/demo.sh

@@ -438,8 +438,12 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 
 	err = kernel_connect(c->bsock, &c->backend.sa,
 			     krelay_addr_len(&c->backend), O_NONBLOCK);
-	if (err && err != -EINPROGRESS)
+	if (err && err != -EINPROGRESS) {
+		/* e.g. -EADDRNOTAVAIL: no local port left for the backend */
+		net_info_ratelimited("krelay: rule %u: connect to %pISpc failed: %d\n",
+				     rule->id, &c->backend.sa, err);
 		c->connect_err = -err;
+	}
 	mod_timer(&c->timer, jiffies + connect_timeout);
 
 	krelay_notify_conn(c, KRELAY_CMD_CONN_GET);

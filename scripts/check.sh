@@ -11,7 +11,9 @@
 # exits non-zero when anything failed.
 #
 # Environment: KERNELS="kver ..." restricts the kernels, SCENARIOS="a b"
-# restricts the VM scenarios, CHECK_SKIP_LINT=1 skips static analysis.
+# restricts the VM scenarios, SUITE=scale runs the scenarios marked
+# suite=scale instead of the default ones, CHECK_SKIP_LINT=1 skips static
+# analysis.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -103,7 +105,7 @@ scen_list() { # KVER
 		[ "$s" = lib ] && continue
 		hdr=$(sed -n 's/^# vm: //p' "tests/vm/$s.sh" | head -n1)
 		suite=$(echo "$hdr" | tr ' ' '\n' | sed -n 's/^suite=//p')
-		[ "${suite:-check}" = check ] || continue
+		[ "${suite:-check}" = "${SUITE:-check}" ] || continue
 		kre=$(echo "$hdr" | tr ' ' '\n' | sed -n 's/^kernels=//p')
 		[ -n "$kre" ] && ! echo "$1" | grep -Eq "$kre" && continue
 		echo "$s"
