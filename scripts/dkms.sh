@@ -16,7 +16,7 @@ install)
 	kernels=${*:-$("$TOP/scripts/kernels.sh")}
 	[ -n "$kernels" ] || { echo "dkms.sh: no supported kernel headers installed (6.1 or 6.12)" >&2; exit 1; }
 	# A fresh copy of the sources each time: dkms builds what is in $SRC.
-	if dkms status krelay/"$VER" 2>/dev/null | grep -q .; then
+	if [ -e "/var/lib/dkms/krelay/$VER" ]; then
 		dkms remove krelay/"$VER" --all >/dev/null
 	fi
 	rm -rf "$SRC"
@@ -33,7 +33,7 @@ install)
 	dkms status krelay
 	;;
 remove)
-	if dkms status krelay/"$VER" 2>/dev/null | grep -q .; then
+	if [ -e "/var/lib/dkms/krelay/$VER" ]; then
 		dkms remove krelay/"$VER" --all
 	fi
 	rm -rf "$SRC"

@@ -66,6 +66,7 @@ enum krelay_cmd {
 
 	__KRELAY_CMD_MAX
 };
+
 #define KRELAY_CMD_MAX (__KRELAY_CMD_MAX - 1)
 
 /**
@@ -81,6 +82,7 @@ enum krelay_mode {
 
 	__KRELAY_MODE_MAX
 };
+
 #define KRELAY_MODE_MAX (__KRELAY_MODE_MAX - 1)
 
 /* Top-level attributes. */
@@ -101,6 +103,7 @@ enum krelay_attr {
 
 	__KRELAY_A_MAX
 };
+
 #define KRELAY_A_MAX (__KRELAY_A_MAX - 1)
 
 /*
@@ -115,26 +118,29 @@ enum krelay_addr_attr {
 
 	__KRELAY_ADDR_A_MAX
 };
+
 #define KRELAY_ADDR_A_MAX (__KRELAY_ADDR_A_MAX - 1)
 
 /*
  * Counters, all u64 (padded with KRELAY_STATS_A_PAD).  Every connection that
- * was accepted ends in exactly one of CLOSED, RESET, CONNECT_FAILED,
- * CONNECT_TIMEOUT, IDLE_TIMEOUT, ABORTED; until then it is ACTIVE.
+ * was accepted is ACTIVE until it ends, and then counted in exactly one of
+ * CLOSED, RESET, FAILED, IDLE_TIMEOUT, ABORTED.  CONNECT_TIMEOUT and
+ * CONNECT_REFUSED are subsets of FAILED (counted in both).
+ *
+ * FAILED: backend connect failed (refused, unreachable or timed out).
+ * ABORTED: ended by rule delete, conn kill, module unload or netns exit.
  */
 enum krelay_stats_attr {
 	KRELAY_STATS_A_UNSPEC,
 	KRELAY_STATS_A_PAD,
 	KRELAY_STATS_A_CONN_ACCEPTED,	/* connections accepted */
 	KRELAY_STATS_A_CONN_ACTIVE,	/* connections currently open */
-	KRELAY_STATS_A_CONN_FAILED,	/* backend connect failed (refused,
-					 * unreachable or timed out) */
+	KRELAY_STATS_A_CONN_FAILED,	/* backend connect failed */
 	KRELAY_STATS_A_CONN_CLOSED,	/* ended by FIN in both directions */
 	KRELAY_STATS_A_CONN_RESET,	/* ended by RST or socket error */
 	KRELAY_STATS_A_CONN_CONNECT_TIMEOUT, /* subset of FAILED */
 	KRELAY_STATS_A_CONN_IDLE_TIMEOUT, /* ended by the idle timeout */
-	KRELAY_STATS_A_CONN_ABORTED,	/* ended by rule delete, conn kill,
-					 * module unload or netns exit */
+	KRELAY_STATS_A_CONN_ABORTED,	/* ended by the administrator */
 	KRELAY_STATS_A_BYTES_TO_BACKEND, /* client -> backend payload */
 	KRELAY_STATS_A_BYTES_TO_CLIENT,	/* backend -> client payload */
 	KRELAY_STATS_A_BYTES_ZEROCOPY,	/* of both: moved by page reference */
@@ -143,6 +149,7 @@ enum krelay_stats_attr {
 
 	__KRELAY_STATS_A_MAX
 };
+
 #define KRELAY_STATS_A_MAX (__KRELAY_STATS_A_MAX - 1)
 
 enum krelay_conn_state {
@@ -169,6 +176,7 @@ enum krelay_conn_attr {
 
 	__KRELAY_CONN_A_MAX
 };
+
 #define KRELAY_CONN_A_MAX (__KRELAY_CONN_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_KRELAY_H */
