@@ -7,7 +7,8 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 say "kernel $(uname -r); loading krelay and the tracer"
 run insmod "$KRELAY_KO"
 if [ -n "$KTRACE_KO" ]; then
-	run insmod "$KTRACE_KO" comm=iperf3 interval_ms=0
+	# Unfiltered: the relay's own sends happen in kworkers, not in iperf3.
+	run insmod "$KTRACE_KO" interval_ms=0
 fi
 run iperf3 -s -D -p 5201
 wait_listen 5201 >/dev/null
@@ -28,6 +29,6 @@ if [ -n "$KTRACE_KO" ]; then
 	run rmmod krelay_trace
 	run userctl trace || dmesg | grep krelay_trace | tail -n 40
 fi
-say "kernel log"
-dmesg | grep -E 'krelay' | tail -n 20
+say "kernel log (krelay)"
+dmesg | grep -E '\] krelay: ' | tail -n 20
 run rmmod krelay
