@@ -10,10 +10,21 @@ t_check "rule add splice" userctl rule add 127.0.0.1:9000 to 127.0.0.1:7000 mode
 t_check "rule add copy" userctl rule add 127.0.0.1:9001 to 127.0.0.1:7000 mode copy
 seed=$(date +%s)
 log "seed $seed"
-t_check "1000 transfers 0..64MiB via splice (seed $seed)" \
-	kr-xfer -c 127.0.0.1:9000 -n 1000 -j 16 --min 0 --max 64M --wmin 1 --wmax 1M --seed "$seed" --timeout 400
-t_check "1000 transfers 0..64MiB via copy (seed $((seed + 1)))" \
-	kr-xfer -c 127.0.0.1:9001 -n 1000 -j 16 --min 0 --max 64M --wmin 1 --wmax 1M --seed $((seed + 1)) --timeout 400
+# Both modes at once (the guest has two vCPUs; SHA-256 in the clients is
+# the bottleneck under TCG).
+kr-xfer -c 127.0.0.1:9000 -n 1000 -j 16 --min 0 --max 64M --wmin 1 --wmax 1M \
+	--seed "$seed" --timeout 700 >/tmp/splice.out 2>&1 &
+sp=$!
+kr-xfer -c 127.0.0.1:9001 -n 1000 -j 16 --min 0 --max 64M --wmin 1 --wmax 1M \
+	--seed $((seed + 1)) --timeout 700 >/tmp/copy.out 2>&1 &
+cp=$!
+wait $sp
+rs=$?
+wait $cp
+rc=$?
+cat /tmp/splice.out /tmp/copy.out
+t_eq "1000 transfers 0..64MiB via splice, byte-exact (seed $seed)" "$rs" 0
+t_eq "1000 transfers 0..64MiB via copy, byte-exact (seed $((seed + 1)))" "$rc" 0
 userctl -s rule list
 t_eq "no connection failed" "$(stat_of failed)" 0
 t_eq "no connection reset" "$(stat_of reset)" 0
