@@ -20,6 +20,9 @@
 #   krelay_load / krelay_unload  insmod/rmmod krelay.ko (fail-checked)
 #   stat_of FIELD [RULE]         a counter from `userctl -j stats`
 #   iperf_bytes / iperf_bps FILE bytes / bit/s the receiver got, from iperf3 -J
+#   tr_report [MARK]             the latest complete krelay_trace report in
+#                                dmesg (after the log line MARK), "TAG k=v" lines
+#   tr_val REPORT TAG KEY [TEXT] KEY of the first TAG line (containing TEXT)
 #   log MSG                      a line in the scenario log
 : "${RESULTS:=/share/results}"
 SCEN=$(basename "$0" .sh)
@@ -73,3 +76,19 @@ stat_of() {
 iperf_sum() { tr -d ' \n\t' <"$2" | sed -n "s/.*\"sum_received\":{[^}]*\"$1\":\([0-9.e+]*\).*/\1/p"; }
 iperf_bytes() { iperf_sum bytes "$1"; }
 iperf_bps() { iperf_sum bits_per_second "$1"; }
+
+# krelay_trace reports (format: kprobes/report.h).
+tr_report() {
+	dmesg | sed -n "${1:+/$1\$/,\$}"'s/^.*krelay_trace: //p' | awk '
+		$1 == "report" { buf = ""; on = 1 }
+		on { buf = buf $0 "\n" }
+		on && $1 == "end" { last = buf; on = 0 }
+		END { printf "%s", last }'
+}
+tr_val() {
+	printf '%s' "$1" | awk -v t="$2" -v k="$3" -v m="${4:-}" '
+		$1 == t && (m == "" || index($0, m)) {
+			for (i = 2; i <= NF; i++)
+				if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
+		}'
+}

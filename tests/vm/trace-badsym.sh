@@ -4,22 +4,6 @@
 # could be registered.  Bad parameters are refused.
 . /tests/lib.sh
 
-# --- report helpers (repeated in each trace-*.sh: every tests/vm/*.sh is a scenario)
-tr_report() {
-	dmesg | sed -n 's/^.*krelay_trace: //p' | awk '
-		$1 == "report" { buf = ""; on = 1 }
-		on { buf = buf $0 "\n" }
-		on && $1 == "end" { last = buf; on = 0 }
-		END { printf "%s", last }'
-}
-tr_val() {
-	printf '%s' "$1" | awk -v t="$2" -v k="$3" -v m="${4:-}" '
-		$1 == t && (m == "" || index($0, m)) {
-			for (i = 2; i <= NF; i++)
-				if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
-		}'
-}
-# ---
 
 BOGUS=krelay_no_such_symbol
 loaded() { grep -q '^krelay_trace ' /proc/modules; }

@@ -10,23 +10,6 @@
 #  - `userctl trace -j` shows the same numbers as the kernel log.
 . /tests/lib.sh
 
-# --- report helpers (repeated in each trace-*.sh: every tests/vm/*.sh is a scenario)
-# tr_report: the latest complete krelay_trace report, as "TAG key=value ..." lines.
-tr_report() {
-	dmesg | sed -n 's/^.*krelay_trace: //p' | awk '
-		$1 == "report" { buf = ""; on = 1 }
-		on { buf = buf $0 "\n" }
-		on && $1 == "end" { last = buf; on = 0 }
-		END { printf "%s", last }'
-}
-# tr_val REPORT TAG KEY [TEXT]: KEY of the first TAG line (that contains TEXT).
-tr_val() {
-	printf '%s' "$1" | awk -v t="$2" -v k="$3" -v m="${4:-}" '
-		$1 == t && (m == "" || index($0, m)) {
-			for (i = 2; i <= NF; i++)
-				if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
-		}'
-}
 # t_within NAME GOT WANT PCT: pass iff |GOT - WANT| <= PCT % of WANT (WANT > 0).
 t_within() {
 	if awk -v g="$2" -v w="$3" -v p="$4" \
@@ -36,7 +19,6 @@ t_within() {
 		t_fail "$1" "got $2, want $3 +-$4%"
 	fi
 }
-# ---
 
 csw() { # PID: voluntary + nonvoluntary context switches of a task
 	awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }' "/proc/$1/status"

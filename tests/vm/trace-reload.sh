@@ -5,23 +5,6 @@
 # (the host fails the scenario on any warning).
 . /tests/lib.sh
 
-# --- report helpers (repeated in each trace-*.sh: every tests/vm/*.sh is a scenario)
-# tr_report [MARK]: the latest complete report (after the log line MARK).
-tr_report() {
-	dmesg | sed -n "${1:+/$1\$/,\$}"'s/^.*krelay_trace: //p' | awk '
-		$1 == "report" { buf = ""; on = 1 }
-		on { buf = buf $0 "\n" }
-		on && $1 == "end" { last = buf; on = 0 }
-		END { printf "%s", last }'
-}
-tr_val() {
-	printf '%s' "$1" | awk -v t="$2" -v k="$3" -v m="${4:-}" '
-		$1 == t && (m == "" || index($0, m)) {
-			for (i = 2; i <= NF; i++)
-				if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
-		}'
-}
-# ---
 
 N=20
 t_check "krelay_trace.ko present" test -f "$KTRACE_KO"
