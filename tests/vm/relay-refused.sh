@@ -5,9 +5,11 @@
 krelay_load
 t_check "rule add to a closed port" userctl rule add 127.0.0.1:9000 to 127.0.0.1:7999
 t0=$(cut -d. -f1 /proc/uptime)
-out=$(echo ping | socat -T 10 - TCP:127.0.0.1:9000 2>&1)
+# The relay resets the client: socat may report that on stderr (whether its
+# write or its read sees the RST is a race); no data may arrive.
+out=$(echo ping | socat -T 10 - TCP:127.0.0.1:9000 2>/dev/null)
 t1=$(cut -d. -f1 /proc/uptime)
-t_eq "client got nothing" "$out" ""
+t_eq "client got no data" "$out" ""
 if [ $((t1 - t0)) -le 3 ]; then t_pass "client closed promptly"; else t_fail "client closed promptly" "$((t1 - t0))s"; fi
 sleep 1
 t_eq "failure counted" "$(stat_of failed)" 1
