@@ -89,8 +89,11 @@ static void krelay_conn_abort(struct krelay_conn *c)
  *
  * The originals are not chained: no task ever sleeps on these kernel
  * sockets, so the default wake-ups would have nobody to wake.
+ *
+ * krelay_conn_event serves as both sk_data_ready and sk_state_change:
+ * either way the work has a look at both sockets.
  */
-static void krelay_conn_data_ready(struct sock *sk)
+static void krelay_conn_event(struct sock *sk)
 {
 	struct krelay_conn *c;
 
@@ -119,17 +122,6 @@ static void krelay_conn_write_space(struct sock *sk)
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
-static void krelay_conn_state_change(struct sock *sk)
-{
-	struct krelay_conn *c;
-
-	read_lock_bh(&sk->sk_callback_lock);
-	c = krelay_sk_user_data(sk);
-	if (c)
-		krelay_conn_kick(c);
-	read_unlock_bh(&sk->sk_callback_lock);
-}
-
 /*
  * @data_ready: the original sk_data_ready to restore on teardown when the
  * socket's current one is not it (accepted sockets inherited ours from the
@@ -146,9 +138,9 @@ static void krelay_sock_hook(struct krelay_conn *c, struct socket *sock,
 	saved->write_space = sk->sk_write_space;
 	saved->state_change = sk->sk_state_change;
 	__rcu_assign_sk_user_data_with_flags(sk, c, SK_USER_DATA_NOCOPY);
-	sk->sk_data_ready = krelay_conn_data_ready;
+	sk->sk_data_ready = krelay_conn_event;
 	sk->sk_write_space = krelay_conn_write_space;
-	sk->sk_state_change = krelay_conn_state_change;
+	sk->sk_state_change = krelay_conn_event;
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
