@@ -10,35 +10,77 @@
  * -------
  * A *rule* lives in the network namespace of the socket that created it.
  * It owns one listening TCP socket (KRELAY_A_LISTEN) and forwards every
- * accepted connection to its backend (KRELAY_A_BACKEND).  A rule is named
- * by its id (KRELAY_A_RULE_ID, assigned by the kernel, unique per netns)
- * or by its listen address (unique per netns).
+ * accepted connection to one of its backends (KRELAY_A_BACKENDS), chosen by
+ * the rule's scheduler (KRELAY_A_SCHED).  A rule is named by its id
+ * (KRELAY_A_RULE_ID, assigned by the kernel, unique per netns) or by its
+ * listen address (unique per netns).
+ *
+ * A *backend* is an address with a weight.  When a connect to it is
+ * refused, unreachable or times out, the connection fails over to the next
+ * backend the scheduler offers (each backend is tried at most once per
+ * connection) and the failed backend is marked down for the rule's
+ * hold-down time (KRELAY_A_HOLDDOWN_MS): schedulers skip down backends
+ * while any backend is up.  Backends keep their state and counters across
+ * RULE_SET as long as their address stays in the list.
+ *
+ * An *ACL* is a list of CIDR prefixes, each allowed or denied.  Every rule
+ * has one and the netns has a global one.  A client is rejected (reset at
+ * once, counted as DENIED) if its address matches a deny entry of either
+ * list, or if either list has allow entries and none of that list's allow
+ * entries matches it.  Empty lists allow everybody.
  *
  * Commands
  * --------
  * KRELAY_CMD_RULE_NEW   (admin) create a rule.
- *     required: KRELAY_A_LISTEN, KRELAY_A_BACKEND
- *     optional: KRELAY_A_MODE, KRELAY_A_CONNECT_TIMEOUT_MS,
- *               KRELAY_A_IDLE_TIMEOUT_MS, KRELAY_A_BACKLOG
+ *     required: KRELAY_A_LISTEN, KRELAY_A_BACKENDS (at least one)
+ *     optional: KRELAY_A_SCHED, KRELAY_A_HOLDDOWN_MS, KRELAY_A_MODE,
+ *               KRELAY_A_CONNECT_TIMEOUT_MS, KRELAY_A_IDLE_TIMEOUT_MS,
+ *               KRELAY_A_BACKLOG, KRELAY_A_SOURCE, KRELAY_A_MARK,
+ *               KRELAY_A_KEEPALIVE_S, KRELAY_A_ACL
  *     reply:    the new rule, as KRELAY_CMD_RULE_GET returns it.
  * KRELAY_CMD_RULE_DEL   (admin) delete a rule and abort its connections.
  *     required: KRELAY_A_RULE_ID or KRELAY_A_LISTEN
  * KRELAY_CMD_RULE_GET   doit: one rule (KRELAY_A_RULE_ID or KRELAY_A_LISTEN);
  *                       dump: every rule of the netns.
- *     reply:    KRELAY_A_RULE_ID, KRELAY_A_LISTEN, KRELAY_A_BACKEND,
+ *     reply:    KRELAY_A_RULE_ID, KRELAY_A_LISTEN, KRELAY_A_BACKENDS (with
+ *               state and counters), KRELAY_A_SCHED, KRELAY_A_HOLDDOWN_MS,
  *               KRELAY_A_MODE, KRELAY_A_CONNECT_TIMEOUT_MS,
- *               KRELAY_A_IDLE_TIMEOUT_MS, KRELAY_A_BACKLOG, KRELAY_A_STATS
- * KRELAY_CMD_RULE_SET   (admin) change options of a live rule (KRELAY_A_RULE_ID
- *                       or KRELAY_A_LISTEN names it; any of KRELAY_A_BACKEND,
- *                       KRELAY_A_MODE, KRELAY_A_CONNECT_TIMEOUT_MS,
- *                       KRELAY_A_IDLE_TIMEOUT_MS).  All or nothing.
- *                       Established connections are not disturbed.
+ *               KRELAY_A_IDLE_TIMEOUT_MS, KRELAY_A_BACKLOG,
+ *               KRELAY_A_SOURCE (if set), KRELAY_A_MARK, KRELAY_A_KEEPALIVE_S,
+ *               KRELAY_A_ACL (if not empty), KRELAY_A_STATS
+ * KRELAY_CMD_RULE_SET   (admin) change a live rule (KRELAY_A_RULE_ID or
+ *                       KRELAY_A_LISTEN names it) in one transaction: any of
+ *                       the optional attributes of RULE_NEW, and
+ *                       KRELAY_A_BACKENDS, which replaces the backend list.
+ *                       KRELAY_A_ACL replaces the rule's ACL (an empty nest
+ *                       clears it); an empty KRELAY_A_SOURCE nest removes the
+ *                       source address.  All or nothing: a rejected change
+ *                       leaves the rule as it was.  Established connections
+ *                       are not disturbed.
  * KRELAY_CMD_STATS_GET  doit: netns-wide totals in KRELAY_A_STATS, plus
  *                       KRELAY_A_RULE_COUNT.
  * KRELAY_CMD_CONN_GET   dump: live connections of the netns, optionally only
  *                       those of KRELAY_A_RULE_ID.  One message per
  *                       connection carrying KRELAY_A_CONN.
  * KRELAY_CMD_CONN_DEL   (admin) abort one connection (KRELAY_A_CONN_ID).
+ * KRELAY_CMD_ACL_GET    doit: the netns-wide ACL in KRELAY_A_ACL (absent when
+ *                       empty).
+ * KRELAY_CMD_ACL_SET    (admin) replace the netns-wide ACL with KRELAY_A_ACL
+ *                       (required; an empty nest clears it).
+ * KRELAY_CMD_RULESET_SET (admin) make the netns' rules match KRELAY_A_RULES
+ *                       in one transaction.  Each entry of KRELAY_A_RULES
+ *                       carries the attributes of RULE_NEW.  A rule whose
+ *                       listen address is in the set is changed in place
+ *                       (its connections are not disturbed), rules not in
+ *                       the set are deleted, the others are created.  With
+ *                       KRELAY_A_ACL the netns-wide ACL is replaced too.  All
+ *                       or nothing: if any entry is rejected or any new
+ *                       listener cannot be set up, nothing changes.
+ * KRELAY_CMD_BACKEND_EVENT (event only) a backend went down or came back:
+ *                       KRELAY_A_RULE_ID and KRELAY_A_BACKENDS with the one
+ *                       backend.  "Down" is sent when a connect to it fails;
+ *                       "up" when a connect to a backend marked down (or
+ *                       whose hold-down just ended) succeeds.
  *
  * Every reject carries an extended ack message naming the problem and,
  * where one attribute is at fault, its offset.
@@ -63,6 +105,10 @@ enum krelay_cmd {
 	KRELAY_CMD_STATS_GET,
 	KRELAY_CMD_CONN_GET,
 	KRELAY_CMD_CONN_DEL,
+	KRELAY_CMD_ACL_GET,
+	KRELAY_CMD_ACL_SET,
+	KRELAY_CMD_RULESET_SET,
+	KRELAY_CMD_BACKEND_EVENT,
 
 	__KRELAY_CMD_MAX
 };
@@ -85,13 +131,36 @@ enum krelay_mode {
 
 #define KRELAY_MODE_MAX (__KRELAY_MODE_MAX - 1)
 
+/**
+ * enum krelay_sched - how a rule picks the backend of a new connection
+ * @KRELAY_SCHED_RR: round-robin over the backends that are up (default)
+ * @KRELAY_SCHED_WRR: weighted round-robin: backend i gets weight_i / sum of
+ *	weights of the connections, interleaved
+ * @KRELAY_SCHED_LC: least connections: the backend with the fewest active
+ *	connections per unit of weight
+ */
+enum krelay_sched {
+	KRELAY_SCHED_RR,
+	KRELAY_SCHED_WRR,
+	KRELAY_SCHED_LC,
+
+	__KRELAY_SCHED_MAX
+};
+
+#define KRELAY_SCHED_MAX (__KRELAY_SCHED_MAX - 1)
+
+/* Limits of the lists a rule carries. */
+#define KRELAY_MAX_BACKENDS	64	/* backends per rule */
+#define KRELAY_MAX_ACL		256	/* entries per ACL */
+#define KRELAY_MAX_RULESET	4096	/* rules per RULESET_SET */
+
 /* Top-level attributes. */
 enum krelay_attr {
 	KRELAY_A_UNSPEC,
 	KRELAY_A_PAD,
 	KRELAY_A_RULE_ID,		/* u32, >= 1 */
 	KRELAY_A_LISTEN,		/* nest, enum krelay_addr_attr */
-	KRELAY_A_BACKEND,		/* nest, enum krelay_addr_attr */
+	KRELAY_A_BACKENDS,		/* nest of nests, enum krelay_backend_attr */
 	KRELAY_A_MODE,			/* u8, enum krelay_mode */
 	KRELAY_A_CONNECT_TIMEOUT_MS,	/* u32, 1..600000, default 5000 */
 	KRELAY_A_IDLE_TIMEOUT_MS,	/* u32, 0 (off)..86400000, default 0 */
@@ -100,6 +169,16 @@ enum krelay_attr {
 	KRELAY_A_RULE_COUNT,		/* u32 */
 	KRELAY_A_CONN,			/* nest, enum krelay_conn_attr */
 	KRELAY_A_CONN_ID,		/* u64 */
+	KRELAY_A_SCHED,			/* u8, enum krelay_sched */
+	KRELAY_A_HOLDDOWN_MS,		/* u32, 0..3600000, default 10000 */
+	KRELAY_A_SOURCE,		/* nest, enum krelay_addr_attr, port
+					 * optional (0: any); empty: none */
+	KRELAY_A_MARK,			/* u32, SO_MARK of backend sockets,
+					 * 0: none (default) */
+	KRELAY_A_KEEPALIVE_S,		/* u32, 0 (off, default)..32767: TCP
+					 * keepalive idle time, both sides */
+	KRELAY_A_ACL,			/* nest of nests, enum krelay_acl_attr */
+	KRELAY_A_RULES,			/* nest of nests, enum krelay_attr */
 
 	__KRELAY_A_MAX
 };
@@ -121,13 +200,64 @@ enum krelay_addr_attr {
 
 #define KRELAY_ADDR_A_MAX (__KRELAY_ADDR_A_MAX - 1)
 
+enum krelay_backend_state {
+	KRELAY_BACKEND_UP,
+	KRELAY_BACKEND_DOWN,		/* in hold-down after a failed connect */
+};
+
+/*
+ * One backend: an entry of KRELAY_A_BACKENDS (entry type ignored).  Requests
+ * carry ADDR and optionally WEIGHT; the rest is reported by the kernel.
+ */
+enum krelay_backend_attr {
+	KRELAY_BACKEND_A_UNSPEC,
+	KRELAY_BACKEND_A_PAD,
+	KRELAY_BACKEND_A_ADDR,		/* nest, enum krelay_addr_attr */
+	KRELAY_BACKEND_A_WEIGHT,	/* u32, 1..10000, default 1 */
+	KRELAY_BACKEND_A_STATE,		/* u8, enum krelay_backend_state */
+	KRELAY_BACKEND_A_DOWN_MS,	/* u32, hold-down time left */
+	KRELAY_BACKEND_A_CONNS,		/* u64, connections established */
+	KRELAY_BACKEND_A_FAILED,	/* u64, connects refused/timed out */
+	KRELAY_BACKEND_A_ACTIVE,	/* u64, connections open now */
+	KRELAY_BACKEND_A_BYTES_TO_BACKEND, /* u64 */
+	KRELAY_BACKEND_A_BYTES_TO_CLIENT, /* u64 */
+
+	__KRELAY_BACKEND_A_MAX
+};
+
+#define KRELAY_BACKEND_A_MAX (__KRELAY_BACKEND_A_MAX - 1)
+
+enum krelay_acl_action {
+	KRELAY_ACL_ALLOW,
+	KRELAY_ACL_DENY,
+};
+
+/*
+ * One ACL entry: an entry of KRELAY_A_ACL (entry type ignored): ACTION and
+ * exactly one of IPV4 / IPV6, optionally PREFIXLEN (default: the whole
+ * address).  Host bits beyond the prefix must be zero.
+ */
+enum krelay_acl_attr {
+	KRELAY_ACL_A_UNSPEC,
+	KRELAY_ACL_A_ACTION,		/* u8, enum krelay_acl_action */
+	KRELAY_ACL_A_IPV4,		/* binary, 4 bytes */
+	KRELAY_ACL_A_IPV6,		/* binary, 16 bytes */
+	KRELAY_ACL_A_PREFIXLEN,		/* u8, 0..32 or 0..128 */
+
+	__KRELAY_ACL_A_MAX
+};
+
+#define KRELAY_ACL_A_MAX (__KRELAY_ACL_A_MAX - 1)
+
 /*
  * Counters, all u64 (padded with KRELAY_STATS_A_PAD).  Every connection that
  * was accepted is ACTIVE until it ends, and then counted in exactly one of
- * CLOSED, RESET, FAILED, IDLE_TIMEOUT, ABORTED.  CONNECT_TIMEOUT and
+ * CLOSED, RESET, FAILED, IDLE_TIMEOUT, ABORTED, DENIED.  CONNECT_TIMEOUT and
  * CONNECT_REFUSED are subsets of FAILED (counted in both).
  *
- * FAILED: backend connect failed (refused, unreachable or timed out).
+ * FAILED: no backend could be connected (the last one tried refused, was
+ * unreachable or timed out).  FAILOVERS counts connect failures that were
+ * followed by a try of another backend.
  * ABORTED: ended by rule delete, conn kill, module unload or netns exit.
  */
 enum krelay_stats_attr {
@@ -146,6 +276,8 @@ enum krelay_stats_attr {
 	KRELAY_STATS_A_BYTES_ZEROCOPY,	/* of both: moved by page reference */
 	KRELAY_STATS_A_BYTES_COPIED,	/* of both: moved by copying */
 	KRELAY_STATS_A_CONN_CONNECT_REFUSED, /* subset of FAILED: RST to SYN */
+	KRELAY_STATS_A_CONN_DENIED,	/* rejected by an ACL */
+	KRELAY_STATS_A_FAILOVERS,	/* connects retried on another backend */
 
 	__KRELAY_STATS_A_MAX
 };
