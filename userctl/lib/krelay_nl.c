@@ -244,7 +244,7 @@ static ssize_t recv_one(struct krelay_handle *h)
 static const char *const top_attr_names[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_RULE_ID]		= "rule id",
 	[KRELAY_A_LISTEN]		= "listen",
-	[KRELAY_A_BACKEND]		= "backend",
+	[KRELAY_A_BACKENDS]		= "backend",
 	[KRELAY_A_MODE]			= "mode",
 	[KRELAY_A_CONNECT_TIMEOUT_MS]	= "connect-timeout",
 	[KRELAY_A_IDLE_TIMEOUT_MS]	= "idle-timeout",
@@ -277,7 +277,7 @@ static const char *addr_name(int type)
 
 static int is_addr_nest(int type)
 {
-	return type == KRELAY_A_LISTEN || type == KRELAY_A_BACKEND;
+	return type == KRELAY_A_LISTEN;
 }
 
 /*
@@ -548,9 +548,16 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
 	int ret;
 
 	if (r->present & KRELAY_RULE_F_BACKEND) {
-		ret = put_endpoint(msg, KRELAY_A_BACKEND, &r->backend);
+		struct nlattr *list = nla_nest_start(msg, KRELAY_A_BACKENDS | NLA_F_NESTED);
+		struct nlattr *entry = nla_nest_start(msg, 1 | NLA_F_NESTED);
+
+		if (!list || !entry)
+			return -EMSGSIZE;
+		ret = put_endpoint(msg, KRELAY_BACKEND_A_ADDR, &r->backend);
 		if (ret)
 			return ret;
+		nla_nest_end(msg, entry);
+		nla_nest_end(msg, list);
 	}
 	if ((r->present & KRELAY_RULE_F_MODE) &&
 	    nla_put_u8(msg, KRELAY_A_MODE, r->mode) < 0)
@@ -574,7 +581,7 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
 static const struct nla_policy top_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_RULE_ID]		= { .type = NLA_U32 },
 	[KRELAY_A_LISTEN]		= { .type = NLA_NESTED },
-	[KRELAY_A_BACKEND]		= { .type = NLA_NESTED },
+	[KRELAY_A_BACKENDS]		= { .type = NLA_NESTED },
 	[KRELAY_A_MODE]			= { .type = NLA_U8 },
 	[KRELAY_A_CONNECT_TIMEOUT_MS]	= { .type = NLA_U32 },
 	[KRELAY_A_IDLE_TIMEOUT_MS]	= { .type = NLA_U32 },
@@ -696,11 +703,18 @@ static int parse_rule(struct nlmsghdr *nlh, void *arg)
 			return ret;
 		r->present |= KRELAY_RULE_F_LISTEN;
 	}
-	if (tb[KRELAY_A_BACKEND]) {
-		ret = get_endpoint(tb[KRELAY_A_BACKEND], &r->backend);
-		if (ret)
-			return ret;
-		r->present |= KRELAY_RULE_F_BACKEND;
+	if (tb[KRELAY_A_BACKENDS]) {
+		struct nlattr *first = nla_data(tb[KRELAY_A_BACKENDS]);
+		struct nlattr *btb[KRELAY_BACKEND_A_MAX + 1];
+
+		if (nla_len(tb[KRELAY_A_BACKENDS]) >= NLA_HDRLEN &&
+		    !nla_parse_nested(btb, KRELAY_BACKEND_A_MAX, first, NULL) &&
+		    btb[KRELAY_BACKEND_A_ADDR]) {
+			ret = get_endpoint(btb[KRELAY_BACKEND_A_ADDR], &r->backend);
+			if (ret)
+				return ret;
+			r->present |= KRELAY_RULE_F_BACKEND;
+		}
 	}
 	if (tb[KRELAY_A_MODE]) {
 		r->mode = nla_get_u8(tb[KRELAY_A_MODE]);
