@@ -152,13 +152,23 @@ int krelay_parse_addr(const struct nlattr *nest, union krelay_addr *a,
 	return 0;
 }
 
-static int krelay_count_nested(const struct nlattr *nest)
+/*
+ * Entries in a list nest (KRELAY_A_BACKENDS, _ACL, _RULES).  The core's
+ * validation of nested arrays stops quietly at an entry that overruns the
+ * list, so the rest would be ignored: reject such lists here.
+ */
+int krelay_list_len(const struct nlattr *nest, struct netlink_ext_ack *extack)
 {
 	const struct nlattr *pos;
 	int rem, n = 0;
 
 	nla_for_each_nested(pos, nest, rem)
 		n++;
+	if (rem) {
+		NL_SET_ERR_MSG_MOD(extack, "malformed list: an entry overruns it");
+		NL_SET_BAD_ATTR(extack, nest);
+		return -EINVAL;
+	}
 	return n;
 }
 
@@ -228,9 +238,9 @@ int krelay_parse_acl(const struct nlattr *nest, struct krelay_acl **out,
 	int n, rem, err;
 
 	*out = NULL;
-	n = krelay_count_nested(nest);
-	if (!n)
-		return 0;
+	n = krelay_list_len(nest, extack);
+	if (n <= 0)
+		return n;
 	if (n > KRELAY_MAX_ACL) {
 		NL_SET_ERR_MSG_MOD(extack, "too many ACL entries (at most 256)");
 		NL_SET_BAD_ATTR(extack, nest);
@@ -384,9 +394,11 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 	u32 i;
 
 	if (attrs[KRELAY_A_BACKENDS])
-		n = krelay_count_nested(attrs[KRELAY_A_BACKENDS]);
+		n = krelay_list_len(attrs[KRELAY_A_BACKENDS], extack);
 	else
 		n = inherit ? old->nbackends : 0;
+	if (n < 0)
+		return ERR_PTR(n);
 	if (!n) {
 		NL_SET_ERR_MSG_MOD(extack, "at least one backend is required");
 		if (attrs[KRELAY_A_BACKENDS])

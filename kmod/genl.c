@@ -1004,8 +1004,9 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_ATTR_MISS(extack, NULL, KRELAY_A_RULES);
 		return -EINVAL;
 	}
-	nla_for_each_nested(entry, attrs[KRELAY_A_RULES], rem)
-		n++;
+	n = krelay_list_len(attrs[KRELAY_A_RULES], extack);
+	if (n < 0)
+		return n;
 	if (n > KRELAY_MAX_RULESET) {
 		NL_SET_ERR_MSG_MOD(extack, "too many rules in one set (at most 4096)");
 		NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_RULES]);

@@ -338,6 +338,7 @@ extern const struct nla_policy krelay_addr_policy[KRELAY_ADDR_A_MAX + 1];
 extern const struct nla_policy krelay_backend_policy[KRELAY_BACKEND_A_MAX + 1];
 extern const struct nla_policy krelay_acl_policy[KRELAY_ACL_A_MAX + 1];
 
+int krelay_list_len(const struct nlattr *nest, struct netlink_ext_ack *extack);
 int krelay_parse_addr(const struct nlattr *nest, union krelay_addr *a,
 		      enum krelay_addr_kind kind, struct netlink_ext_ack *extack);
 int krelay_parse_acl(const struct nlattr *nest, struct krelay_acl **out,

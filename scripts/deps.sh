@@ -17,7 +17,7 @@ PKGS=(
 	# test VMs
 	qemu-system-x86 busybox-static cpio xz-utils zstd
 	# traffic in the guest
-	iperf3 socat curl iproute2
+	iperf3 socat curl iproute2 jq
 	# install path
 	dkms man-db
 	# benchmark peers and charts (make bench)

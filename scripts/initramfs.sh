@@ -64,6 +64,7 @@ copy_bin /bin/ip /sbin
 copy_bin /bin/ss /sbin
 copy_bin /bin/kmod /sbin
 copy_bin /usr/bin/setpriv /usr/bin
+copy_bin /usr/bin/jq /usr/bin
 # Scenarios run under bash: busybox sh would prefer its own applets (setpriv,
 # modprobe, modinfo, ip, ...) over the real tools installed here.
 copy_bin /bin/bash /bin
