@@ -3,12 +3,13 @@
 # nothing left behind.  The relay's own memory per connection (its slab
 # objects, sockets excluded) is measured from /proc/slabinfo.
 #
-# Count: one rule has one backend address, and the relay's backend
-# connections all go from 127.0.0.1 to that one address:port, so the
-# 4-tuple space caps them at the ~64k local ports; SCALE_CONNS (default
-# 60000) stays under it.
+# The rule has four backend addresses (one kr-echo listening on four
+# ports): the relay's backend connections all leave from 127.0.0.1, and the
+# 4-tuple space gives each backend address:port ~64k local ports, so four
+# carry 100,000 connections with room to spare (round-robin: 25,000 each).
+# The clients come from 32 loopback source addresses.
 . /tests/lib.sh
-N=${SCALE_CONNS:-60000}
+N=${SCALE_CONNS:-100000}
 sysctl -qw fs.nr_open=1100000 fs.file-max=2000000
 sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
@@ -17,9 +18,11 @@ krelay_load
 slab_bytes() { # total bytes of krelay's own slab caches
 	awk '/^krelay/ {s += $2 * $4} END {print s + 0}' /proc/slabinfo
 }
-kr-echo -m echo -n 200000 127.0.0.1:7000 2>/tmp/echo.log &
-wait_listen 7000
-t_check "rule add" userctl rule add 0.0.0.0:9000 to 127.0.0.1:7000 backlog 65535
+kr-echo -m echo -n 200000 127.0.0.1:7000 127.0.0.1:7001 127.0.0.1:7002 127.0.0.1:7003 \
+	2>/tmp/echo.log &
+for p in 7000 7001 7002 7003; do wait_listen $p; done
+t_check "rule add" userctl rule add 0.0.0.0:9000 to 127.0.0.1:7000 to 127.0.0.1:7001 \
+	to 127.0.0.1:7002 to 127.0.0.1:7003 backlog 65535
 base_slab=$(slab_bytes)
 base_tcp=$(awk '/^TCP:/ {print $3}' /proc/net/sockstat)
 grep -E '^krelay|^TCP|^sock_inode' /proc/slabinfo
