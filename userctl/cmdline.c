@@ -212,6 +212,14 @@ static const char *next(struct args *a)
 	return a->i < a->argc ? a->argv[a->i++] : NULL;
 }
 
+/* Messages quote user input: keep them one printable line. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 __attribute__((format(printf, 2, 3)))
 static int fail(struct args *a, const char *fmt, ...)
 {
@@ -856,8 +864,8 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 	return 0;
 }
 
-int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
-		  size_t errlen)
+static int parse_all(int argc, char **argv, struct userctl_cmd *cmd, char *err,
+		     size_t errlen)
 {
 	struct args a = {
 		.argc = argc, .argv = argv, .i = 1, .err = err, .errlen = errlen,
@@ -938,6 +946,16 @@ int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 		cmd->trace_argv = argv + (a.i - 1);
 		return 0;
 	}
+}
+
+int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
+		  size_t errlen)
+{
+	int ret = parse_all(argc, argv, cmd, err, errlen);
+
+	if (ret && errlen)
+		sanitize(err);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */

@@ -1495,43 +1495,43 @@ static void warn_stderr(const char *msg, void *arg)
 /* Read all of @path ("-": stdin) into a malloc'ed buffer. */
 static int read_file(const char *path, char **out, size_t *len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
+	int use_stdin = strcmp(path, "-") == 0;
+	FILE *f = use_stdin ? stdin : fopen(path, "r");
+	size_t cap = 65536, n = 0;
+	char *buf;
 	int err = 0;
 
 	*out = NULL;
 	*len = 0;
 	if (!f)
 		return -errno;
-	for (;;) {
-		size_t got;
+	buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		char *nb;
 
-		if (n == cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			if (cap > CONFIG_MAX_BYTES) {
-				err = -EFBIG;
-				break;
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
 		n += got;
 		if (got == 0) {
 			if (ferror(f))
 				err = -EIO;
 			break;
 		}
+		if (n < cap)
+			continue;
+		if (cap >= CONFIG_MAX_BYTES) {
+			err = -EFBIG;
+			break;
+		}
+		cap *= 2;
+		nb = realloc(buf, cap);
+		if (!nb)
+			free(buf);
+		buf = nb;
 	}
-	if (f != stdin)
+	if (!use_stdin)
 		fclose(f);
+	if (!buf)
+		return -ENOMEM;
 	if (err) {
 		free(buf);
 		return err;

@@ -354,14 +354,17 @@ static enum nest_kind inner_kind(enum nest_kind k, int type)
 	}
 }
 
-static void append(char *buf, size_t len, const char *fmt, const char *s,
-		   unsigned int n)
+/* Append " @s" (or " @s @n" when @n) to @buf. */
+static void append(char *buf, size_t len, const char *s, unsigned int n)
 {
 	size_t used = strlen(buf);
 
 	if (used >= len)
 		return;
-	snprintf(buf + used, len - used, fmt, used ? " " : "", s, n);
+	if (n)
+		snprintf(buf + used, len - used, "%s%s %u", used ? " " : "", s, n);
+	else
+		snprintf(buf + used, len - used, "%s%s", used ? " " : "", s);
 }
 
 /*
@@ -383,11 +386,10 @@ static int name_walk(const char *base, struct nlattr *head, int rem,
 		if (off < aoff || off >= aoff + (uint32_t)nla_len(a) + NLA_HDRLEN)
 			continue;
 		if (k == NK_BACKENDS || k == NK_ACL || k == NK_RULES)
-			append(buf, len, "%s%s %u",
-			       k == NK_BACKENDS ? "backend" :
+			append(buf, len, k == NK_BACKENDS ? "backend" :
 			       k == NK_ACL ? "acl entry" : "rule", idx);
 		else
-			append(buf, len, "%s%s", kind_name(k, nla_type(a)), 0);
+			append(buf, len, kind_name(k, nla_type(a)), 0);
 		*last = in;
 		if (off == aoff || in == NK_LEAF || depth > 4)
 			return 1;
