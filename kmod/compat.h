@@ -37,6 +37,18 @@
 } while (0)
 #endif
 
+/*
+ * An extack message chosen at run time from static texts (the NL_SET_ERR_MSG
+ * macros want a literal).  The text must be static: extack keeps the
+ * pointer until the reply is built.
+ */
+static inline void krelay_set_err_msg(struct netlink_ext_ack *extack,
+				      const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;
+}
+
 /* Attributes of a dump request, parsed by the genetlink core. */
 static inline struct nlattr **krelay_dump_attrs(struct netlink_callback *cb)
 {

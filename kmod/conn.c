@@ -178,15 +178,18 @@ static void krelay_conn_teardown(struct krelay_conn *c, int outcome)
 
 	WRITE_ONCE(c->state, KRELAY_CONN_CLOSING);
 	krelay_sock_unhook(c->csock, &c->saved[0]);
-	krelay_sock_unhook(c->bsock, &c->saved[1]);
+	if (c->bsock)
+		krelay_sock_unhook(c->bsock, &c->saved[1]);
 	timer_shutdown_sync(&c->timer);
 
 	if (outcome != KRELAY_STATS_A_CONN_CLOSED) {
 		sock_no_linger(c->csock->sk);
-		sock_no_linger(c->bsock->sk);
+		if (c->bsock)
+			sock_no_linger(c->bsock->sk);
 	}
 	sock_release(c->csock);
-	sock_release(c->bsock);
+	if (c->bsock)
+		sock_release(c->bsock);
 	c->csock = NULL;
 	c->bsock = NULL;
 	for (i = 0; i < KRELAY_NDIRS; i++) {
@@ -205,41 +208,166 @@ static void krelay_conn_teardown(struct krelay_conn *c, int outcome)
 
 	krelay_notify_conn(c, KRELAY_CMD_CONN_DEL);
 
+	/* dumps may still read c->be under RCU; the backend is RCU-freed */
+	atomic64_dec(&c->be->active);
+	krelay_backend_put(c->be);
+
 	c->dead = true;
 	krelay_conn_put(c);
+}
+
+/* TCP keepalive with @secs of idle time before the first probe. */
+static void krelay_sock_keepalive(struct sock *sk, u32 secs)
+{
+	sock_set_keepalive(sk);
+	tcp_sock_set_keepidle(sk, secs);
+}
+
+/*
+ * Open a socket to c->be, hook it and start a non-blocking connect, with
+ * the rule's current source address, mark, keepalive and connect timeout.
+ * A failure to bind or connect at once is left in @connect_err for the
+ * work to handle like any other connect failure; only a socket that cannot
+ * be created at all fails here (then c->bsock stays NULL).
+ */
+static int krelay_conn_connect(struct krelay_conn *c)
+{
+	const struct krelay_rule_cfg *cfg;
+	union krelay_addr *dst = &c->be->addr;
+	unsigned long timeout;
+	union krelay_addr src;
+	struct socket *sock;
+	u32 mark, keepalive;
+	int err, one = 1;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(c->rule->cfg);
+	src = cfg->source;
+	mark = cfg->mark;
+	keepalive = cfg->keepalive_s;
+	timeout = msecs_to_jiffies(cfg->connect_timeout_ms);
+	rcu_read_unlock();
+
+	err = sock_create_kern(c->kn->net, dst->sa.sa_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
+	if (err)
+		return err;
+	if (mark)
+		sock_set_mark(sock->sk, mark);
+	if (keepalive)
+		krelay_sock_keepalive(sock->sk, keepalive);
+
+	c->connect_err = 0;
+	c->bsock = sock;
+	c->dir[KRELAY_DIR_TO_BACKEND].dst = sock;
+	c->dir[KRELAY_DIR_TO_CLIENT].src = sock;
+	krelay_sock_hook(c, sock, &c->saved[1], NULL);
+
+	/* the snapshot's source has the backends' family (genl.c checks) */
+	if (src.sa.sa_family == dst->sa.sa_family) {
+		/* without a port, let connect() choose it per destination */
+		if (!src.sin.sin_port)
+			sock->ops->setsockopt(sock, SOL_IP,
+					      IP_BIND_ADDRESS_NO_PORT,
+					      KERNEL_SOCKPTR(&one),
+					      sizeof(one));
+		err = kernel_bind(sock, &src.sa, krelay_addr_len(&src));
+		if (err) {
+			net_info_ratelimited("krelay: rule %u: cannot bind source %pISpc: %d\n",
+					     c->rule->id, &src.sa, err);
+			c->connect_err = -err;
+		}
+	}
+	if (!c->connect_err) {
+		err = kernel_connect(sock, &dst->sa, krelay_addr_len(dst),
+				     O_NONBLOCK);
+		if (err && err != -EINPROGRESS) {
+			/* e.g. -EADDRNOTAVAIL: no local port left */
+			net_info_ratelimited("krelay: rule %u: connect to %pISpc failed: %d\n",
+					     c->rule->id, &dst->sa, err);
+			c->connect_err = -err;
+		}
+	}
+	mod_timer(&c->timer, jiffies + timeout);
+	return 0;
+}
+
+/*
+ * The connect to c->be failed with @outcome: mark the backend down and move
+ * on to the next backend if there is one left to try.  Returns @outcome if
+ * the connection ends, 0 if it goes on with another backend.
+ */
+static int krelay_conn_failover(struct krelay_conn *c, int outcome)
+{
+	struct krelay_rule *rule = c->rule;
+	struct krelay_backend *be;
+	u32 holddown;
+
+	rcu_read_lock();
+	holddown = rcu_dereference(rule->cfg)->holddown_ms;
+	rcu_read_unlock();
+	krelay_backend_failed(rule, c->be, holddown);
+
+	if (c->tries_left <= 1)
+		return outcome;
+	be = krelay_backend_pick(rule, c);
+	if (!be)
+		return outcome;
+	c->tries_left--;
+	krelay_stat_inc(&rule->stats, KRELAY_STATS_A_FAILOVERS);
+
+	/* the failed socket is closed (or never got a SYN-ACK): no RST needed */
+	krelay_sock_unhook(c->bsock, &c->saved[1]);
+	sock_release(c->bsock);
+	c->bsock = NULL;
+	atomic64_dec(&c->be->active);
+	krelay_backend_put(c->be);
+	WRITE_ONCE(c->be, be);
+	clear_bit(KRELAY_CF_TIMER, &c->flags);
+
+	if (krelay_conn_connect(c))
+		return KRELAY_STATS_A_CONN_FAILED;
+	/* catch up with whatever the new socket did before it was hooked */
+	return 0;
 }
 
 /* Backend connect in progress: returns an outcome if the connection ends. */
 static int krelay_conn_connecting(struct krelay_conn *c)
 {
-	struct sock *bsk = c->bsock->sk;
 	bool timer = test_and_clear_bit(KRELAY_CF_TIMER, &c->flags);
+	struct sock *bsk;
 	int err;
 
 	/* the client gave up (RST) before the backend answered */
 	if (READ_ONCE(c->csock->sk->sk_err))
 		return KRELAY_STATS_A_CONN_RESET;
+	if (!c->bsock)
+		return KRELAY_STATS_A_CONN_FAILED;
 
-	switch (READ_ONCE(bsk->sk_state)) {
+	bsk = c->bsock->sk;
+	switch (c->connect_err ? TCP_CLOSE : READ_ONCE(bsk->sk_state)) {
 	case TCP_SYN_SENT:
 		/* the timer is armed only for the connect deadline here */
-		return timer ? KRELAY_STATS_A_CONN_CONNECT_TIMEOUT : 0;
+		if (!timer)
+			return 0;
+		return krelay_conn_failover(c, KRELAY_STATS_A_CONN_CONNECT_TIMEOUT);
 	case TCP_CLOSE:
 		err = c->connect_err ? c->connect_err : READ_ONCE(bsk->sk_err);
 		switch (err) {
 		case ECONNREFUSED:	/* RST to our SYN */
-			return KRELAY_STATS_A_CONN_CONNECT_REFUSED;
+			return krelay_conn_failover(c, KRELAY_STATS_A_CONN_CONNECT_REFUSED);
 		case ECONNRESET:	/* accepted, then reset */
 		case EPIPE:
 			return KRELAY_STATS_A_CONN_RESET;
 		default:		/* unreachable, ... */
-			return KRELAY_STATS_A_CONN_FAILED;
+			return krelay_conn_failover(c, KRELAY_STATS_A_CONN_FAILED);
 		}
 	default:
 		break;
 	}
 
 	/* established (possibly with the backend's FIN already queued) */
+	krelay_backend_connected(c->rule, c->be);
 	WRITE_ONCE(c->state, KRELAY_CONN_ESTABLISHED);
 	WRITE_ONCE(c->last_active, jiffies);
 	if (c->idle_timeout)
@@ -280,6 +408,7 @@ static int krelay_conn_relay(struct krelay_conn *c)
 		if (p.moved) {
 			moved = true;
 			atomic64_add(p.moved, &d->bytes);
+			atomic64_add(p.moved, &c->be->bytes[i]);
 			krelay_stat_add(st, i == KRELAY_DIR_TO_BACKEND ?
 					KRELAY_STATS_A_BYTES_TO_BACKEND :
 					KRELAY_STATS_A_BYTES_TO_CLIENT, p.moved);
@@ -366,8 +495,9 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 {
 	struct krelay_net *kn = rule->kn;
 	struct krelay_rule_cfg *cfg;
-	unsigned long connect_timeout;
 	struct krelay_conn *c;
+	u32 keepalive;
+	bool denied;
 	int err;
 
 	krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_ACCEPTED);
@@ -378,21 +508,26 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 		goto err_reject;
 	memset(c, 0, sizeof(*c));
 
-	rcu_read_lock();
-	cfg = rcu_dereference(rule->cfg);
-	c->backend = cfg->backend;
-	c->mode = cfg->mode;
-	c->idle_timeout = msecs_to_jiffies(cfg->idle_timeout_ms);
-	connect_timeout = msecs_to_jiffies(cfg->connect_timeout_ms);
-	rcu_read_unlock();
-
-	err = sock_create_kern(kn->net, c->backend.sa.sa_family, SOCK_STREAM,
-			       IPPROTO_TCP, &c->bsock);
-	if (err)
-		goto err_free;
-
 	if (kernel_getpeername(csock, &c->client.sa) < 0)
 		c->client.sa.sa_family = AF_UNSPEC;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(rule->cfg);
+	denied = krelay_acl_denies(rcu_dereference(kn->acl), &c->client) ||
+		 krelay_acl_denies(cfg->acl, &c->client);
+	c->mode = cfg->mode;
+	c->idle_timeout = msecs_to_jiffies(cfg->idle_timeout_ms);
+	c->tries_left = min_t(u32, cfg->nbackends, KRELAY_MAX_BACKENDS);
+	c->gen = cfg->gen;
+	keepalive = cfg->keepalive_s;
+	rcu_read_unlock();
+
+	if (denied) {
+		kmem_cache_free(krelay_conn_cache, c);
+		krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_DENIED);
+		krelay_conn_reject(rule, csock);
+		return;
+	}
 
 	refcount_set(&c->refcnt, 1);
 	__set_bit(KRELAY_CF_INIT, &c->flags);
@@ -405,14 +540,17 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	c->last_active = c->created;
 	c->state = KRELAY_CONN_CONNECTING;
 	c->dir[KRELAY_DIR_TO_BACKEND].src = csock;
-	c->dir[KRELAY_DIR_TO_BACKEND].dst = c->bsock;
-	c->dir[KRELAY_DIR_TO_CLIENT].src = c->bsock;
 	c->dir[KRELAY_DIR_TO_CLIENT].dst = csock;
 	c->id = atomic64_inc_return(&kn->next_conn_id);
 
+	/* a snapshot has at least one backend, so the first pick never fails */
+	c->be = krelay_backend_pick(rule, c);
+	if (WARN_ON_ONCE(!c->be))
+		goto err_free;
+
 	err = xa_insert(&kn->conns, c->id, c, GFP_KERNEL);
 	if (err)
-		goto err_bsock;
+		goto err_be;
 
 	/* from here on nothing fails: failures become outcomes of the work */
 	krelay_rule_get(rule);
@@ -420,23 +558,17 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	atomic_inc(&kn->nconns);
 	krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_ACTIVE);
 
+	if (keepalive)
+		krelay_sock_keepalive(csock->sk, keepalive);
+
 	/*
 	 * Runs of the work queued before INIT is cleared do nothing; the kick
 	 * below catches up on whatever they were queued for (data that
 	 * arrived on the client before we hooked it, connect completion).
 	 */
-	krelay_sock_hook(c, c->bsock, &c->saved[1], NULL);
 	krelay_sock_hook(c, csock, &c->saved[0], rule->saved_data_ready);
-
-	err = kernel_connect(c->bsock, &c->backend.sa,
-			     krelay_addr_len(&c->backend), O_NONBLOCK);
-	if (err && err != -EINPROGRESS) {
-		/* e.g. -EADDRNOTAVAIL: no local port left for the backend */
-		net_info_ratelimited("krelay: rule %u: connect to %pISpc failed: %d\n",
-				     rule->id, &c->backend.sa, err);
-		c->connect_err = -err;
-	}
-	mod_timer(&c->timer, jiffies + connect_timeout);
+	/* without a backend socket, the first run fails the connection */
+	krelay_conn_connect(c);
 
 	krelay_notify_conn(c, KRELAY_CMD_CONN_GET);
 
@@ -444,8 +576,9 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	krelay_conn_kick(c);
 	return;
 
-err_bsock:
-	sock_release(c->bsock);
+err_be:
+	atomic64_dec(&c->be->active);
+	krelay_backend_put(c->be);
 err_free:
 	kmem_cache_free(krelay_conn_cache, c);
 err_reject:

@@ -15,8 +15,19 @@
  * krelay_rule: refcounted.  The list holds one reference, every connection
  *   one more, so rule counters outlive rule deletion until the last
  *   connection is gone.  Freed after an RCU grace period.  The options used
- *   for new connections (@cfg) are an RCU-protected, immutable snapshot
- *   replaced as a whole by RULE_SET.
+ *   for new connections (@cfg: backends, scheduler, timeouts, ACL, ...) are
+ *   an RCU-protected, immutable snapshot replaced as a whole by RULE_SET and
+ *   RULESET_SET; a snapshot is freed after a grace period.
+ *
+ * krelay_backend: refcounted.  Every snapshot listing it holds a reference,
+ *   and so does every connection assigned to it, so its counters and state
+ *   survive backend list changes (a new snapshot reuses the backend objects
+ *   of the old one by address) and established connections keep theirs.
+ *   Its counters and state are atomics; @sched_cur (smooth weighted
+ *   round-robin) is only touched under the rule's @sched_lock.
+ *
+ * krelay_acl: immutable, RCU-freed; owned by a rule snapshot or by the
+ *   netns (@acl, written under @lock).
  *
  * krelay_conn: refcounted.  One reference ("alive") is held from creation
  *   until the teardown in the work function; each queued run of the work
@@ -48,6 +59,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <net/netlink.h>
 #include <net/sock.h>
 #include <linux/krelay.h>
 
@@ -93,14 +105,83 @@ static inline void krelay_stat_inc(struct krelay_stats *s, int idx)
 	atomic64_inc(&s->c[idx]);
 }
 
-/* Options a rule applies to new connections; immutable once published. */
-struct krelay_rule_cfg {
-	union krelay_addr backend;
-	u32 connect_timeout_ms;
-	u32 idle_timeout_ms;
-	u8 mode;
+enum krelay_backend_flag {
+	KRELAY_BF_DOWN,		/* marked down: a connect failed */
+};
+
+/* One backend address of a rule; see "krelay_backend" above. */
+struct krelay_backend {
+	refcount_t refcnt;
+	unsigned long flags;
+	unsigned long down_until;	/* jiffies; valid while DOWN is set */
+	union krelay_addr addr;
+	int sched_cur;			/* under rule->sched_lock */
+	atomic64_t conns;		/* established */
+	atomic64_t failed;		/* connect failures */
+	atomic64_t active;		/* assigned connections open now */
+	atomic64_t bytes[2];		/* indexed by KRELAY_DIR_* */
 	struct rcu_head rcu;
 };
+
+void krelay_backend_put(struct krelay_backend *be);
+
+static inline void krelay_backend_get(struct krelay_backend *be)
+{
+	refcount_inc(&be->refcnt);
+}
+
+/* Down (hold-down not over yet), as schedulers and dumps see it. */
+static inline bool krelay_backend_down(const struct krelay_backend *be)
+{
+	return test_bit(KRELAY_BF_DOWN, &be->flags) &&
+	       time_before(jiffies, READ_ONCE(be->down_until));
+}
+
+struct krelay_acl_entry {
+	u8 action;			/* enum krelay_acl_action */
+	u8 family;			/* AF_INET or AF_INET6 */
+	u8 plen;
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+struct krelay_acl {
+	u32 n;
+	u32 nallow;
+	struct rcu_head rcu;
+	struct krelay_acl_entry e[];
+};
+
+bool krelay_acl_denies(const struct krelay_acl *acl,
+		       const union krelay_addr *client);
+
+struct krelay_rule_backend {
+	struct krelay_backend *be;
+	u32 weight;
+};
+
+/* Options a rule applies to new connections; immutable once published. */
+struct krelay_rule_cfg {
+	u32 gen;			/* bumped by every change of the rule */
+	u32 connect_timeout_ms;
+	u32 idle_timeout_ms;
+	u32 holddown_ms;
+	u32 mark;
+	u32 keepalive_s;
+	u8 mode;
+	u8 sched;
+	union krelay_addr source;	/* AF_UNSPEC: none */
+	struct krelay_acl *acl;		/* NULL: empty */
+	struct rcu_head rcu;
+	u32 nbackends;
+	struct krelay_rule_backend be[] __counted_by(nbackends);
+};
+
+struct krelay_rule_cfg *krelay_cfg_alloc(u32 nbackends);
+void krelay_cfg_free(struct krelay_rule_cfg *cfg);
+void krelay_cfg_free_rcu(struct krelay_rule_cfg *cfg);
 
 struct krelay_net {
 	struct net *net;
@@ -111,6 +192,7 @@ struct krelay_net {
 	atomic64_t next_conn_id;
 	struct xarray conns;
 	atomic_t nconns;
+	struct krelay_acl __rcu *acl;	/* netns-wide ACL, NULL: empty */
 };
 
 struct krelay_rule {
@@ -123,6 +205,8 @@ struct krelay_rule {
 	bool dying;
 	union krelay_addr listen;
 	struct krelay_rule_cfg __rcu *cfg;
+	atomic_t rr;			/* round-robin position */
+	spinlock_t sched_lock;		/* smooth WRR state of the backends */
 	struct socket *lsock;
 	/* listener's original sk_data_ready, also that of accepted sockets */
 	void (*saved_data_ready)(struct sock *sk);
@@ -185,11 +269,14 @@ struct krelay_conn {
 	unsigned long last_active;
 	unsigned long idle_timeout;	/* jiffies, 0 = off */
 	int connect_err;		/* synchronous kernel_connect() failure */
+	struct krelay_backend *be;	/* the backend tried or connected */
+	u64 tried;			/* backends tried, by index in cfg @gen */
+	u32 gen;
+	u8 tries_left;
 	u8 state;			/* enum krelay_conn_state */
 	u8 mode;			/* enum krelay_mode */
 	bool dead;
 	union krelay_addr client;
-	union krelay_addr backend;
 	struct krelay_saved_cb saved[2];	/* [0] client, [1] backend */
 	struct krelay_dir dir[KRELAY_NDIRS];
 	struct rcu_head rcu;
@@ -202,11 +289,15 @@ extern wait_queue_head_t krelay_waitq;
 struct krelay_net *krelay_net(const struct net *net);
 
 /* rule.c */
-struct krelay_rule *krelay_rule_create(struct krelay_net *kn,
-				       const union krelay_addr *listen,
-				       struct krelay_rule_cfg *cfg, u32 backlog,
-				       struct netlink_ext_ack *extack);
+struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
+					const union krelay_addr *listen,
+					struct krelay_rule_cfg *cfg, u32 backlog,
+					struct netlink_ext_ack *extack);
+void krelay_rule_link(struct krelay_rule *rule);
+void krelay_rule_discard(struct krelay_rule *rule);
 void krelay_rule_delete(struct krelay_rule *rule);
+void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg);
+void krelay_rule_set_backlog(struct krelay_rule *rule, u32 backlog);
 struct krelay_rule *krelay_rule_find_id(struct krelay_net *kn, u32 id);
 struct krelay_rule *krelay_rule_find_addr(struct krelay_net *kn,
 					  const union krelay_addr *a);
@@ -223,15 +314,45 @@ void krelay_conn_abort_all(struct krelay_net *kn, struct krelay_rule *rule);
 int krelay_conn_abort_id(struct krelay_net *kn, u64 id);
 void krelay_conn_put(struct krelay_conn *c);
 
+/* backend.c */
+struct krelay_backend *krelay_backend_pick(struct krelay_rule *rule,
+					   struct krelay_conn *c);
+void krelay_backend_failed(struct krelay_rule *rule, struct krelay_backend *be,
+			   u32 holddown_ms);
+void krelay_backend_connected(struct krelay_rule *rule,
+			      struct krelay_backend *be);
+
 /* splice.c, copy.c: move what is readable, see struct krelay_pump */
 void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p);
 void krelay_copy_pump(struct krelay_dir *d, struct krelay_pump *p);
 void krelay_copy_release(struct krelay_dir *d);
+
+/* config.c */
+enum krelay_addr_kind {
+	KRELAY_ADDR_LISTEN,
+	KRELAY_ADDR_BACKEND,
+	KRELAY_ADDR_SOURCE,
+};
+
+extern const struct nla_policy krelay_addr_policy[KRELAY_ADDR_A_MAX + 1];
+extern const struct nla_policy krelay_backend_policy[KRELAY_BACKEND_A_MAX + 1];
+extern const struct nla_policy krelay_acl_policy[KRELAY_ACL_A_MAX + 1];
+
+int krelay_parse_addr(const struct nlattr *nest, union krelay_addr *a,
+		      enum krelay_addr_kind kind, struct netlink_ext_ack *extack);
+int krelay_parse_acl(const struct nlattr *nest, struct krelay_acl **out,
+		     struct netlink_ext_ack *extack);
+struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
+					 const union krelay_addr *listen,
+					 const struct krelay_rule_cfg *old,
+					 bool inherit,
+					 struct netlink_ext_ack *extack);
 
 /* genl.c */
 int krelay_genl_init(void);
 void krelay_genl_exit(void);
 void krelay_notify_rule(struct krelay_rule *rule, u8 cmd);
 void krelay_notify_conn(struct krelay_conn *c, u8 cmd);
+void krelay_notify_backend(struct krelay_rule *rule, struct krelay_backend *be);
 
 #endif /* _KRELAY_H */

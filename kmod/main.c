@@ -89,6 +89,8 @@ static void __net_exit krelay_net_exit(struct net *net)
 	mutex_unlock(&kn->lock);
 
 	wait_event(krelay_waitq, !atomic_read(&kn->nconns));
+	/* no accept work is left to read it */
+	kfree(rcu_dereference_protected(kn->acl, true));
 	WARN_ON(!xa_empty(&kn->conns));
 	xa_destroy(&kn->conns);
 	mutex_destroy(&kn->lock);

@@ -61,7 +61,7 @@ void krelay_rule_put(struct krelay_rule *rule)
 		return;
 	/* dumps may still be reading both under RCU */
 	cfg = rcu_dereference_protected(rule->cfg, true);
-	kfree_rcu(cfg, rcu);
+	krelay_cfg_free_rcu(cfg);
 	kfree_rcu(rule, rcu);
 }
 
@@ -151,13 +151,16 @@ static void krelay_bind_error(struct netlink_ext_ack *extack, int err,
 }
 
 /*
- * Create a rule listening on @listen and link it into @kn.  Takes ownership
- * of @cfg on success.  Caller holds kn->lock.
+ * Set up a rule listening on @listen, not yet linked into @kn: it accepts
+ * and relays already, so a transaction can open every new listener before
+ * it commits to anything.  Takes ownership of @cfg on success.  Caller
+ * holds kn->lock; on success the rule is either linked with
+ * krelay_rule_link() or dropped with krelay_rule_discard().
  */
-struct krelay_rule *krelay_rule_create(struct krelay_net *kn,
-				       const union krelay_addr *listen,
-				       struct krelay_rule_cfg *cfg, u32 backlog,
-				       struct netlink_ext_ack *extack)
+struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
+					const union krelay_addr *listen,
+					struct krelay_rule_cfg *cfg, u32 backlog,
+					struct netlink_ext_ack *extack)
 {
 	struct krelay_rule *rule;
 	struct socket *sock;
@@ -204,10 +207,12 @@ struct krelay_rule *krelay_rule_create(struct krelay_net *kn,
 
 	refcount_set(&rule->refcnt, 1);
 	rule->kn = kn;
+	rule->id = kn->next_rule_id++;
 	rule->listen = *listen;
 	rule->backlog = backlog;
 	rule->lsock = sock;
 	RCU_INIT_POINTER(rule->cfg, cfg);
+	spin_lock_init(&rule->sched_lock);
 	INIT_WORK(&rule->accept_work, krelay_accept_work);
 	atomic_set(&rule->nconns, 0);
 
@@ -218,10 +223,6 @@ struct krelay_rule *krelay_rule_create(struct krelay_net *kn,
 		NL_SET_ERR_MSG_MOD(extack, "cannot listen on the listen address");
 		goto err_unhook;
 	}
-
-	rule->id = kn->next_rule_id++;
-	list_add_tail_rcu(&rule->list, &kn->rules);
-	kn->rule_count++;
 	return rule;
 
 err_unhook:
@@ -233,13 +234,48 @@ err_free:
 	return ERR_PTR(err);
 }
 
+/* Publish a prepared rule.  Caller holds kn->lock. */
+void krelay_rule_link(struct krelay_rule *rule)
+{
+	struct krelay_net *kn = rule->kn;
+
+	lockdep_assert_held(&kn->lock);
+	list_add_tail_rcu(&rule->list, &kn->rules);
+	kn->rule_count++;
+}
+
 /*
- * Unlink and stop a rule, abort its connections and wait until they are
- * gone.  Caller holds kn->lock; the list's reference is dropped here.
- *
- * Order matters: restore the listener callback (no new accept work can be
+ * Stop a rule: restore the listener callback (no new accept work can be
  * queued), cancel the accept work (no new connections), close the listener,
- * then abort the connections and wait for them.
+ * then abort the connections and wait until they are gone.
+ */
+static void krelay_rule_stop(struct krelay_rule *rule)
+{
+	WRITE_ONCE(rule->dying, true);
+	krelay_listen_unhook(rule);
+	cancel_work_sync(&rule->accept_work);
+	kernel_sock_shutdown(rule->lsock, SHUT_RDWR);
+	sock_release(rule->lsock);
+	rule->lsock = NULL;
+
+	krelay_conn_abort_all(rule->kn, rule);
+	wait_event(krelay_waitq, !atomic_read(&rule->nconns));
+}
+
+/*
+ * Drop a prepared rule that was never linked (a transaction failed).  Its
+ * snapshot goes with it.  Caller holds kn->lock.
+ */
+void krelay_rule_discard(struct krelay_rule *rule)
+{
+	lockdep_assert_held(&rule->kn->lock);
+	krelay_rule_stop(rule);
+	krelay_rule_put(rule);
+}
+
+/*
+ * Unlink and stop a rule.  Caller holds kn->lock; the list's reference is
+ * dropped here.
  */
 void krelay_rule_delete(struct krelay_rule *rule)
 {
@@ -249,17 +285,34 @@ void krelay_rule_delete(struct krelay_rule *rule)
 
 	list_del_rcu(&rule->list);
 	kn->rule_count--;
-
-	WRITE_ONCE(rule->dying, true);
-	krelay_listen_unhook(rule);
-	cancel_work_sync(&rule->accept_work);
-	kernel_sock_shutdown(rule->lsock, SHUT_RDWR);
-	sock_release(rule->lsock);
-	rule->lsock = NULL;
-
-	krelay_conn_abort_all(kn, rule);
-	wait_event(krelay_waitq, !atomic_read(&rule->nconns));
-
+	krelay_rule_stop(rule);
 	krelay_notify_rule(rule, KRELAY_CMD_RULE_DEL);
 	krelay_rule_put(rule);
+}
+
+/*
+ * Publish a new snapshot; connections that exist keep what they got from
+ * the old one.  Caller holds kn->lock.
+ */
+void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg)
+{
+	struct krelay_rule_cfg *old;
+
+	old = rcu_dereference_protected(rule->cfg,
+					lockdep_is_held(&rule->kn->lock));
+	cfg->gen = old->gen + 1;
+	rcu_assign_pointer(rule->cfg, cfg);
+	krelay_cfg_free_rcu(old);
+}
+
+/*
+ * listen() on a listening socket only changes its backlog, and cannot
+ * fail for a TCP socket that listens.  Caller holds kn->lock.
+ */
+void krelay_rule_set_backlog(struct krelay_rule *rule, u32 backlog)
+{
+	if (rule->backlog == backlog)
+		return;
+	if (!kernel_listen(rule->lsock, backlog))
+		WRITE_ONCE(rule->backlog, backlog);
 }

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * krelay: backends - schedulers, failover bookkeeping, hold-down.
+ *
+ * A rule's snapshot (struct krelay_rule_cfg) lists its backends with their
+ * weights.  For each new connection, and again for each failover, the
+ * rule's scheduler picks one backend that this connection has not tried
+ * yet, preferring backends that are up; a backend whose connect failed is
+ * down until its hold-down time has passed.  If every untried backend is
+ * down, the scheduler still offers one: a backend in hold-down may well be
+ * back, and trying it beats failing the client.
+ */
+
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+
+#include "krelay.h"
+
+void krelay_backend_put(struct krelay_backend *be)
+{
+	if (refcount_dec_and_test(&be->refcnt))
+		kfree_rcu(be, rcu);
+}
+
+struct krelay_rule_cfg *krelay_cfg_alloc(u32 nbackends)
+{
+	struct krelay_rule_cfg *cfg;
+
+	cfg = kzalloc(struct_size(cfg, be, nbackends), GFP_KERNEL);
+	if (cfg)
+		cfg->nbackends = nbackends;
+	return cfg;
+}
+
+/* Free a snapshot nobody can see (never published, or after a grace period). */
+void krelay_cfg_free(struct krelay_rule_cfg *cfg)
+{
+	u32 i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->nbackends; i++)
+		if (cfg->be[i].be)
+			krelay_backend_put(cfg->be[i].be);
+	kfree(cfg->acl);
+	kfree(cfg);
+}
+
+static void krelay_cfg_free_cb(struct rcu_head *head)
+{
+	krelay_cfg_free(container_of(head, struct krelay_rule_cfg, rcu));
+}
+
+/* Free a snapshot once readers that may still see it are done. */
+void krelay_cfg_free_rcu(struct krelay_rule_cfg *cfg)
+{
+	if (cfg)
+		call_rcu(&cfg->rcu, krelay_cfg_free_cb);
+}
+
+/*
+ * May backend @i of @cfg be offered to @c?  The tried mask is indexed by
+ * position in the snapshot the connection saw first; when the rule changed
+ * since, positions mean nothing any more and only the backend the last
+ * try went to is excluded (tries_left still bounds the retries).
+ */
+static bool krelay_untried(const struct krelay_conn *c,
+			   const struct krelay_rule_cfg *cfg, u32 i)
+{
+	if (c->gen == cfg->gen)
+		return !(c->tried & BIT_ULL(i));
+	return cfg->be[i].be != c->be;
+}
+
+static int krelay_pick_rr(struct krelay_rule *rule,
+			  const struct krelay_rule_cfg *cfg,
+			  const struct krelay_conn *c, bool want_up)
+{
+	u32 n = cfg->nbackends, start, k, i;
+
+	start = (u32)atomic_inc_return(&rule->rr) % n;
+	for (k = 0; k < n; k++) {
+		i = (start + k) % n;
+		if (!krelay_untried(c, cfg, i))
+			continue;
+		if (want_up && krelay_backend_down(cfg->be[i].be))
+			continue;
+		return i;
+	}
+	return -1;
+}
+
+/*
+ * Smooth weighted round-robin: every candidate gains its weight, the
+ * richest is chosen and pays the candidates' total.  Over sum(weights)
+ * picks each backend is chosen weight times, spread out rather than in
+ * runs.
+ */
+static int krelay_pick_wrr(struct krelay_rule *rule,
+			   const struct krelay_rule_cfg *cfg,
+			   const struct krelay_conn *c, bool want_up)
+{
+	struct krelay_backend *be;
+	int best = -1, total = 0;
+	u32 i;
+
+	spin_lock(&rule->sched_lock);
+	for (i = 0; i < cfg->nbackends; i++) {
+		be = cfg->be[i].be;
+		if (!krelay_untried(c, cfg, i) ||
+		    (want_up && krelay_backend_down(be)))
+			continue;
+		be->sched_cur += cfg->be[i].weight;
+		total += cfg->be[i].weight;
+		if (best < 0 || be->sched_cur > cfg->be[best].be->sched_cur)
+			best = i;
+	}
+	if (best >= 0)
+		cfg->be[best].be->sched_cur -= total;
+	spin_unlock(&rule->sched_lock);
+	return best;
+}
+
+/* Least connections per unit of weight; ties go to the earlier backend. */
+static int krelay_pick_lc(const struct krelay_rule_cfg *cfg,
+			  const struct krelay_conn *c, bool want_up)
+{
+	u64 best_active = 0, active;
+	u32 i, best_w = 1;
+	int best = -1;
+
+	for (i = 0; i < cfg->nbackends; i++) {
+		struct krelay_backend *be = cfg->be[i].be;
+
+		if (!krelay_untried(c, cfg, i) ||
+		    (want_up && krelay_backend_down(be)))
+			continue;
+		active = atomic64_read(&be->active);
+		/* active / weight < best_active / best_w, without division */
+		if (best < 0 ||
+		    active * best_w < best_active * cfg->be[i].weight) {
+			best = i;
+			best_active = active;
+			best_w = cfg->be[i].weight;
+		}
+	}
+	return best;
+}
+
+/*
+ * Choose the next backend for @c (process context), take a reference for
+ * the connection and count it active.  Returns NULL when every backend of
+ * the rule has been tried.
+ */
+struct krelay_backend *krelay_backend_pick(struct krelay_rule *rule,
+					   struct krelay_conn *c)
+{
+	const struct krelay_rule_cfg *cfg;
+	struct krelay_backend *be = NULL;
+	int pass, i = -1;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(rule->cfg);
+	for (pass = 0; pass < 2 && i < 0; pass++) {
+		bool want_up = pass == 0;
+
+		switch (cfg->sched) {
+		case KRELAY_SCHED_WRR:
+			i = krelay_pick_wrr(rule, cfg, c, want_up);
+			break;
+		case KRELAY_SCHED_LC:
+			i = krelay_pick_lc(cfg, c, want_up);
+			break;
+		default:
+			i = krelay_pick_rr(rule, cfg, c, want_up);
+			break;
+		}
+	}
+	if (i >= 0) {
+		be = cfg->be[i].be;
+		krelay_backend_get(be);
+		atomic64_inc(&be->active);
+		if (c->gen != cfg->gen) {
+			c->gen = cfg->gen;
+			c->tried = 0;
+		}
+		c->tried |= BIT_ULL(i);
+	}
+	rcu_read_unlock();
+	return be;
+}
+
+/* A connect to @be failed: count it and start (or extend) its hold-down. */
+void krelay_backend_failed(struct krelay_rule *rule, struct krelay_backend *be,
+			   u32 holddown_ms)
+{
+	atomic64_inc(&be->failed);
+	if (!holddown_ms)
+		return;
+	WRITE_ONCE(be->down_until, jiffies + msecs_to_jiffies(holddown_ms));
+	if (!test_and_set_bit(KRELAY_BF_DOWN, &be->flags))
+		krelay_notify_backend(rule, be);
+}
+
+/* A connect to @be succeeded: it is up again if it was down. */
+void krelay_backend_connected(struct krelay_rule *rule,
+			      struct krelay_backend *be)
+{
+	atomic64_inc(&be->conns);
+	if (test_bit(KRELAY_BF_DOWN, &be->flags) &&
+	    test_and_clear_bit(KRELAY_BF_DOWN, &be->flags))
+		krelay_notify_backend(rule, be);
+}
