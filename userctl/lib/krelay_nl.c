@@ -710,7 +710,8 @@ static int put_acl(struct nl_msg *msg, const struct krelay_acl *acl)
 			return -EMSGSIZE;
 		nla_nest_end(msg, one);
 	}
-	nla_nest_end(msg, list);
+	/* libnl drops empty nests; an empty ACL means "clear it". */
+	nla_nest_end_keep_empty(msg, list);
 	return 0;
 }
 
@@ -753,7 +754,7 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
 
 			if (!n)
 				return -EMSGSIZE;
-			nla_nest_end(msg, n);
+			nla_nest_end_keep_empty(msg, n);	/* "no source" */
 		}
 	}
 	if ((r->present & KRELAY_RULE_F_MARK) &&
@@ -1461,7 +1462,7 @@ int krelay_ruleset_set(struct krelay_handle *h, const struct krelay_rule *rules,
 	}
 	if (ret)
 		goto fail;
-	nla_nest_end(msg, list);
+	nla_nest_end_keep_empty(msg, list);	/* no rules: delete them all */
 	if (global) {
 		ret = put_acl(msg, global);
 		if (ret)
