@@ -133,8 +133,7 @@ t_eq "acl empty after flush" "$(userctl -j acl list)" "[]"
 t_check "relaying again after acl flush" kr-xfer -c 127.0.0.1:9000 -n 1 --min 100 --max 100 --timeout 30
 
 # 6. conn list / kill on a live connection.
-kr-xfer -c 127.0.0.1:9000 --pause-read 30 -n 1 --min 1000 --max 1000 --timeout 60 >/dev/null 2>&1 &
-XF=$!
+sleep 30 | socat - TCP:127.0.0.1:9000 >/dev/null 2>&1 &
 n=0
 while [ "$(userctl conn count)" != 1 ] && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
 c=$(userctl -j conn list)
@@ -144,7 +143,6 @@ t_match "conn list table" "$(userctl conn list rule 127.0.0.1:9000)" "ID +RULE +
 cid=$(jfield "$c" id)
 a0=$(stat_of aborted)
 t_check "conn kill" userctl conn kill "$cid"
-t_refuse "killed transfer did not complete" wait $XF
 t_eq "no connection left" "$(userctl conn count)" 0
 t_eq "kill counted as aborted" "$(stat_of aborted)" $((a0 + 1))
 expect_fail "conn kill of a gone connection" 1 '[Nn]o such connection' userctl conn kill "$cid"
