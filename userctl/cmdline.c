@@ -31,6 +31,19 @@ enum {
 	W_IDLE_TIMEOUT,
 	W_BACKLOG,
 	W_RULE,
+	W_WEIGHT,
+	W_SCHED,
+	W_HOLDDOWN,
+	W_SRC,
+	W_MARK,
+	W_KEEPALIVE,
+	W_ALLOW,
+	W_DENY,
+	W_ACL,
+	W_FLUSH,
+	W_COUNT,
+	W_ALL,
+	W_DRY_RUN,
 };
 
 static const struct keyword objects[] = {
@@ -41,6 +54,64 @@ static const struct keyword objects[] = {
 	{ "statistics",	UC_OBJ_STATS },
 	{ "trace",	UC_OBJ_TRACE },
 	{ "help",	UC_OBJ_HELP },
+	{ "backend",	UC_OBJ_BACKEND },
+	{ "acl",	UC_OBJ_ACL },
+	{ "monitor",	UC_OBJ_MONITOR },
+	{ "apply",	UC_OBJ_APPLY },
+	{ "export",	UC_OBJ_EXPORT },
+};
+
+static const struct keyword backend_cmds[] = {
+	{ "add",	UC_CMD_ADD },
+	{ "del",	UC_CMD_DEL },
+	{ "delete",	UC_CMD_DEL },
+	{ "set",	UC_CMD_SET },
+	{ "list",	UC_CMD_LIST },
+	{ "show",	UC_CMD_LIST },
+	{ "ls",		UC_CMD_LIST },
+	{ "help",	W_HELP },
+};
+
+static const struct keyword acl_cmds[] = {
+	{ "add",	UC_CMD_ADD },
+	{ "del",	UC_CMD_DEL },
+	{ "delete",	UC_CMD_DEL },
+	{ "flush",	UC_CMD_FLUSH },
+	{ "list",	UC_CMD_LIST },
+	{ "show",	UC_CMD_LIST },
+	{ "ls",		UC_CMD_LIST },
+	{ "help",	W_HELP },
+};
+
+static const struct keyword acl_actions[] = {
+	{ "allow",	KRELAY_ACL_ALLOW },
+	{ "deny",	KRELAY_ACL_DENY },
+};
+
+static const struct keyword weight_word[] = {
+	{ "weight",	W_WEIGHT },
+	{ "help",	W_HELP },
+};
+
+static const struct keyword monitor_words[] = {
+	{ "rule",	UC_MON_RULE },
+	{ "conn",	UC_MON_CONN },
+	{ "connection",	UC_MON_CONN },
+	{ "backend",	UC_MON_BACKEND },
+	{ "all",	W_ALL },
+	{ "count",	W_COUNT },
+	{ "help",	W_HELP },
+};
+
+static const struct keyword apply_words[] = {
+	{ "dry-run",	W_DRY_RUN },
+	{ "--dry-run",	W_DRY_RUN },
+	{ "-n",		W_DRY_RUN },
+	{ "help",	W_HELP },
+};
+
+static const struct keyword flush_word[] = {
+	{ "flush",	W_FLUSH },
 };
 
 static const struct keyword rule_cmds[] = {
@@ -77,10 +148,22 @@ static const struct keyword id_word[] = {
 
 static const struct keyword add_words[] = {
 	{ "to",			W_TO },
+	{ "weight",		W_WEIGHT },
+	{ "sched",		W_SCHED },
+	{ "scheduler",		W_SCHED },
+	{ "holddown",		W_HOLDDOWN },
 	{ "mode",		W_MODE },
+	{ "m",			W_MODE },	/* as before "mark" existed */
 	{ "connect-timeout",	W_CONNECT_TIMEOUT },
 	{ "idle-timeout",	W_IDLE_TIMEOUT },
 	{ "backlog",		W_BACKLOG },
+	{ "src",		W_SRC },
+	{ "source",		W_SRC },
+	{ "mark",		W_MARK },
+	{ "keepalive",		W_KEEPALIVE },
+	{ "allow",		W_ALLOW },
+	{ "deny",		W_DENY },
+	{ "acl",		W_ACL },
 	{ "help",		W_HELP },
 };
 
@@ -95,7 +178,7 @@ static const struct keyword modes[] = {
 };
 
 enum { O_JSON = 'j', O_PRETTY = 'p', O_STATS = 's', O_HUMAN = 'h',
-       O_VERSION = 'V', O_HELP = '?' };
+       O_VERSION = 'V', O_HELP = '?', O_TIMESTAMP = 't' };
 
 static const struct keyword long_opts[] = {
 	{ "json",		O_JSON },
@@ -106,6 +189,7 @@ static const struct keyword long_opts[] = {
 	{ "human-readable",	O_HUMAN },
 	{ "version",		O_VERSION },
 	{ "help",		O_HELP },
+	{ "timestamp",		O_TIMESTAMP },
 };
 
 /* ------------------------------------------------------------------ */
@@ -126,6 +210,14 @@ static const char *peek(const struct args *a)
 static const char *next(struct args *a)
 {
 	return a->i < a->argc ? a->argv[a->i++] : NULL;
+}
+
+/* Messages quote user input: keep them one printable line. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -222,17 +314,69 @@ static int parse_timeout(struct args *a, const char *kw, const char *v,
 	return 0;
 }
 
+static int parse_weight(struct args *a, const char *v, uint32_t *w)
+{
+	if (parse_u32_range(v, UC_WEIGHT_MIN, UC_WEIGHT_MAX, w))
+		return fail(a, "invalid weight \"%s\": must be %u-%u", v,
+			    UC_WEIGHT_MIN, UC_WEIGHT_MAX);
+	return 0;
+}
+
+static int parse_keepalive(struct args *a, const char *v, uint32_t *s)
+{
+	uint32_t ms;
+
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0) {
+		*s = 0;
+		return 0;
+	}
+	/* A bare number is seconds here: that is the unit on the wire. */
+	if (parse_u32_range(v, 1, UC_KEEPALIVE_MAX, s) == 0)
+		return 0;
+	if (parse_duration_ms(v, &ms) || ms % 1000 || ms / 1000 < 1 ||
+	    ms / 1000 > UC_KEEPALIVE_MAX)
+		return fail(a, "invalid keepalive \"%s\": must be 1-%u seconds (NUMBER[s|m|h], whole seconds) or off",
+			    v, UC_KEEPALIVE_MAX);
+	*s = ms / 1000;
+	return 0;
+}
+
+/* An ACL entry of rule add / rule set, appended to @acl. */
+static int add_acl_entry(struct args *a, struct krelay_acl *acl, int action,
+			 const char *v, const char *ctx)
+{
+	struct krelay_acl_entry e;
+	size_t i;
+
+	if (parse_prefix(v, &e, a->err, a->errlen))
+		return UC_USAGE_ERROR;
+	e.action = (uint8_t)action;
+	for (i = 0; i < acl->n; i++)
+		if (acl->e[i].action == e.action &&
+		    acl_entry_equal(&acl->e[i], &e))
+			return fail(a, "%s: \"%s %s\" given twice", ctx,
+				    acl_action_name(e.action), v);
+	if (acl->n >= KRELAY_MAX_ACL)
+		return fail(a, "%s: too many allow/deny entries (at most %u)",
+			    ctx, KRELAY_MAX_ACL);
+	acl->e[acl->n++] = e;
+	return 0;
+}
+
 /* Keywords of rule add / rule set. */
 static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			   const char *ctx, int is_set)
 {
 	struct krelay_rule *r = &cmd->rule;
+	int weight_ok = 0, acl_flush = 0, acl_entries = 0;
 	const char *w;
 
 	while ((w = next(a))) {
+		struct krelay_backend *b;
 		const char *v;
-		unsigned int flag;
+		unsigned int flag = 0;
 		int id, ret;
+		size_t i;
 
 		ret = match(a, "keyword", w, add_words, ARRAY_SIZE(add_words), &id);
 		if (ret)
@@ -241,26 +385,18 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			return want_help(cmd);
 
 		switch (id) {
-		case W_TO:
-			flag = KRELAY_RULE_F_BACKEND;
-			break;
-		case W_MODE:
-			flag = KRELAY_RULE_F_MODE;
-			break;
-		case W_CONNECT_TIMEOUT:
-			flag = KRELAY_RULE_F_CONNECT_TIMEOUT;
-			break;
-		case W_IDLE_TIMEOUT:
-			flag = KRELAY_RULE_F_IDLE_TIMEOUT;
-			break;
-		default:
-			flag = KRELAY_RULE_F_BACKLOG;
-			if (is_set)
-				return fail(a, "%s: backlog cannot be changed on a live rule (delete and add it again)",
-					    ctx);
-			break;
+		case W_MODE:		flag = KRELAY_RULE_F_MODE; break;
+		case W_CONNECT_TIMEOUT:	flag = KRELAY_RULE_F_CONNECT_TIMEOUT; break;
+		case W_IDLE_TIMEOUT:	flag = KRELAY_RULE_F_IDLE_TIMEOUT; break;
+		case W_BACKLOG:		flag = KRELAY_RULE_F_BACKLOG; break;
+		case W_SCHED:		flag = KRELAY_RULE_F_SCHED; break;
+		case W_HOLDDOWN:	flag = KRELAY_RULE_F_HOLDDOWN; break;
+		case W_SRC:		flag = KRELAY_RULE_F_SOURCE; break;
+		case W_MARK:		flag = KRELAY_RULE_F_MARK; break;
+		case W_KEEPALIVE:	flag = KRELAY_RULE_F_KEEPALIVE; break;
+		default:		break;
 		}
-		if (r->present & flag)
+		if (flag && (r->present & flag))
 			return fail(a, "%s: \"%s\" given twice", ctx, w);
 		v = next(a);
 		if (!v)
@@ -269,8 +405,29 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 
 		switch (id) {
 		case W_TO:
-			if (parse_endpoint(v, &r->backend, a->err, a->errlen))
+			if (r->nbackends >= KRELAY_MAX_BACKENDS)
+				return fail(a, "%s: too many backends (at most %u)",
+					    ctx, KRELAY_MAX_BACKENDS);
+			b = &r->backends[r->nbackends];
+			memset(b, 0, sizeof(*b));
+			if (parse_endpoint(v, &b->addr, a->err, a->errlen))
 				return UC_USAGE_ERROR;
+			for (i = 0; i < r->nbackends; i++)
+				if (endpoint_equal(&r->backends[i].addr, &b->addr))
+					return fail(a, "%s: backend \"%s\" given twice",
+						    ctx, v);
+			r->nbackends++;
+			r->present |= KRELAY_RULE_F_BACKEND;
+			weight_ok = 1;
+			continue;	/* keep weight_ok */
+		case W_WEIGHT:
+			if (!weight_ok)
+				return fail(a, "%s: \"weight\" must follow \"to BACKEND\"",
+					    ctx);
+			ret = parse_weight(a, v,
+					   &r->backends[r->nbackends - 1].weight);
+			if (ret)
+				return ret;
 			break;
 		case W_MODE: {
 			int m;
@@ -281,6 +438,21 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			r->mode = (uint8_t)m;
 			break;
 		}
+		case W_SCHED: {
+			int sc = parse_sched(v);
+
+			if (sc < 0)
+				return fail(a, "invalid sched \"%s\": expected rr, wrr or lc",
+					    v);
+			r->sched = (uint8_t)sc;
+			break;
+		}
+		case W_HOLDDOWN:
+			ret = parse_timeout(a, "holddown", v, 0, UC_HOLDDOWN_MAX,
+					    &r->holddown_ms);
+			if (ret)
+				return ret;
+			break;
 		case W_CONNECT_TIMEOUT:
 			ret = parse_timeout(a, "connect-timeout", v,
 					    UC_CONNECT_TIMEOUT_MIN,
@@ -296,13 +468,65 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			if (ret)
 				return ret;
 			break;
-		default:
+		case W_BACKLOG:
 			if (parse_u32_range(v, UC_BACKLOG_MIN, UC_BACKLOG_MAX,
 					    &r->backlog))
 				return fail(a, "invalid backlog \"%s\": must be %u-%u",
 					    v, UC_BACKLOG_MIN, UC_BACKLOG_MAX);
 			break;
+		case W_SRC:
+			if (strcmp(v, "none") == 0) {
+				if (!is_set)
+					return fail(a, "%s: \"src none\" only makes sense for rule set",
+						    ctx);
+				memset(&r->source, 0, sizeof(r->source));
+				break;
+			}
+			if (parse_addr_port(v, &r->source, a->err, a->errlen))
+				return UC_USAGE_ERROR;
+			break;
+		case W_MARK:
+			if (parse_u32_range(v, 0, UINT32_MAX, &r->mark))
+				return fail(a, "invalid mark \"%s\": must be 0-%u (0: none)",
+					    v, UINT32_MAX);
+			break;
+		case W_KEEPALIVE:
+			ret = parse_keepalive(a, v, &r->keepalive_s);
+			if (ret)
+				return ret;
+			break;
+		case W_ALLOW:
+		case W_DENY:
+			if (acl_flush)
+				return fail(a, "%s: \"acl flush\" and \"%s\" exclude each other",
+					    ctx, w);
+			ret = add_acl_entry(a, &r->acl, id == W_ALLOW ?
+					    KRELAY_ACL_ALLOW : KRELAY_ACL_DENY,
+					    v, ctx);
+			if (ret)
+				return ret;
+			r->present |= KRELAY_RULE_F_ACL;
+			acl_entries = 1;
+			break;
+		default: {	/* W_ACL */
+			int f;
+
+			if (!is_set)
+				return fail(a, "%s: \"acl flush\" only makes sense for rule set",
+					    ctx);
+			if (kw_match(v, flush_word, ARRAY_SIZE(flush_word), &f) != KW_OK)
+				return fail(a, "%s: unknown \"acl %s\" (expected acl flush)",
+					    ctx, v);
+			if (acl_entries || acl_flush)
+				return fail(a, "%s: \"acl flush\" and allow/deny exclude each other",
+					    ctx);
+			acl_flush = 1;
+			r->acl.n = 0;
+			r->present |= KRELAY_RULE_F_ACL;
+			break;
 		}
+		}
+		weight_ok = 0;
 	}
 	return 0;
 }
@@ -352,7 +576,7 @@ static int parse_rule(struct args *a, struct userctl_cmd *cmd)
 		if (ret || cmd->action == UC_ACT_HELP)
 			return ret;
 		if (!cmd->rule.present)
-			return fail(a, "rule set: nothing to change (give to, mode, connect-timeout or idle-timeout)");
+			return fail(a, "rule set: nothing to change (see \"userctl rule help\")");
 		return 0;
 	default:
 		if (!peek(a))
@@ -433,6 +657,165 @@ static int parse_stats(struct args *a, struct userctl_cmd *cmd)
 	return no_more(a, "stats");
 }
 
+static int parse_backend(struct args *a, struct userctl_cmd *cmd)
+{
+	const char *w = next(a), *ctx;
+	int id, ret;
+
+	if (!w) {
+		cmd->command = UC_CMD_LIST;
+		return 0;
+	}
+	ret = match(a, "command", w, backend_cmds, ARRAY_SIZE(backend_cmds), &id);
+	if (ret)
+		return ret;
+	if (id == W_HELP)
+		return want_help(cmd);
+	cmd->command = (enum uc_command)id;
+	ctx = id == UC_CMD_ADD ? "backend add" : id == UC_CMD_DEL ?
+		"backend del" : id == UC_CMD_SET ? "backend set" : "backend list";
+
+	if (cmd->command == UC_CMD_LIST) {
+		if (!peek(a))
+			return 0;
+		ret = parse_ref(a, cmd, ctx);
+		if (ret || cmd->action == UC_ACT_HELP)
+			return ret;
+		return no_more(a, ctx);
+	}
+
+	ret = parse_ref(a, cmd, ctx);
+	if (ret || cmd->action == UC_ACT_HELP)
+		return ret;
+	w = next(a);
+	if (!w)
+		return fail(a, "%s: missing BACKEND", ctx);
+	if (is_help(w))
+		return want_help(cmd);
+	if (parse_endpoint(w, &cmd->backend.addr, a->err, a->errlen))
+		return UC_USAGE_ERROR;
+
+	w = next(a);
+	if (cmd->command == UC_CMD_DEL || (!w && cmd->command == UC_CMD_ADD)) {
+		if (w)
+			a->i--;
+		return no_more(a, ctx);
+	}
+	if (!w)
+		return fail(a, "%s: missing \"weight W\"", ctx);
+	ret = match(a, "keyword", w, weight_word, ARRAY_SIZE(weight_word), &id);
+	if (ret)
+		return ret;
+	if (id == W_HELP)
+		return want_help(cmd);
+	w = next(a);
+	if (!w)
+		return fail(a, "%s: missing value after \"weight\"", ctx);
+	ret = parse_weight(a, w, &cmd->backend.weight);
+	if (ret)
+		return ret;
+	return no_more(a, ctx);
+}
+
+static int parse_acl(struct args *a, struct userctl_cmd *cmd)
+{
+	const char *w = next(a), *ctx;
+	int id, ret;
+
+	if (!w) {
+		cmd->command = UC_CMD_LIST;
+		return 0;
+	}
+	ret = match(a, "command", w, acl_cmds, ARRAY_SIZE(acl_cmds), &id);
+	if (ret)
+		return ret;
+	if (id == W_HELP)
+		return want_help(cmd);
+	cmd->command = (enum uc_command)id;
+	if (id == UC_CMD_LIST)
+		return no_more(a, "acl list");
+	if (id == UC_CMD_FLUSH)
+		return no_more(a, "acl flush");
+
+	ctx = id == UC_CMD_ADD ? "acl add" : "acl del";
+	w = next(a);
+	if (!w)
+		return fail(a, "%s: missing allow or deny", ctx);
+	if (is_help(w))
+		return want_help(cmd);
+	if (kw_match(w, acl_actions, ARRAY_SIZE(acl_actions), &id) != KW_OK)
+		return fail(a, "%s: expected allow or deny, not \"%s\"", ctx, w);
+	w = next(a);
+	if (!w)
+		return fail(a, "%s: missing PREFIX", ctx);
+	if (parse_prefix(w, &cmd->acl_entry, a->err, a->errlen))
+		return UC_USAGE_ERROR;
+	cmd->acl_entry.action = (uint8_t)id;
+	return no_more(a, ctx);
+}
+
+static int parse_monitor(struct args *a, struct userctl_cmd *cmd)
+{
+	const char *w;
+	int id, ret;
+
+	cmd->command = UC_CMD_SHOW;
+	while ((w = next(a))) {
+		ret = match(a, "event kind", w, monitor_words,
+			    ARRAY_SIZE(monitor_words), &id);
+		if (ret)
+			return ret;
+		if (id == W_HELP)
+			return want_help(cmd);
+		if (id == W_ALL) {
+			cmd->monitor_mask |= UC_MON_RULE | UC_MON_CONN |
+				UC_MON_BACKEND;
+		} else if (id == W_COUNT) {
+			w = next(a);
+			if (!w)
+				return fail(a, "monitor: missing value after \"count\"");
+			if (parse_u64(w, &cmd->monitor_count) ||
+			    !cmd->monitor_count)
+				return fail(a, "invalid count \"%s\": must be a number of events, at least 1",
+					    w);
+		} else {
+			cmd->monitor_mask |= (unsigned int)id;
+		}
+	}
+	return 0;
+}
+
+static int parse_apply(struct args *a, struct userctl_cmd *cmd)
+{
+	const char *w;
+	int id;
+
+	cmd->command = UC_CMD_RUN;
+	/* Exact words only: FILE may be called anything. */
+	while ((w = next(a))) {
+		size_t i;
+
+		for (i = 0, id = 0; i < ARRAY_SIZE(apply_words); i++)
+			if (strcmp(w, apply_words[i].word) == 0)
+				id = apply_words[i].id;
+		if (id == W_HELP && !cmd->file)
+			return want_help(cmd);
+		if (id == W_DRY_RUN) {
+			cmd->dry_run = 1;
+			continue;
+		}
+		if (w[0] == '-' && w[1])
+			return fail(a, "apply: unknown option \"%s\"", w);
+		if (cmd->file)
+			return fail(a, "apply: unexpected argument \"%s\" (one FILE)",
+				    w);
+		cmd->file = w;
+	}
+	if (!cmd->file)
+		return fail(a, "apply: missing FILE (rinetd.conf syntax, \"-\" for stdin)");
+	return 0;
+}
+
 static int parse_options(struct args *a, struct userctl_cmd *cmd)
 {
 	while (a->i < a->argc) {
@@ -458,6 +841,7 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 			case O_PRETTY:	cmd->opts.pretty = cmd->opts.json = 1; break;
 			case O_STATS:	cmd->opts.stats = 1; break;
 			case O_HUMAN:	cmd->opts.human = 1; break;
+			case O_TIMESTAMP: cmd->opts.timestamp = 1; break;
 			case O_VERSION:	cmd->action = UC_ACT_VERSION; return 0;
 			default:	cmd->action = UC_ACT_HELP; return 0;
 			}
@@ -470,6 +854,7 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 			case 'p': cmd->opts.pretty = cmd->opts.json = 1; break;
 			case 's': cmd->opts.stats = 1; break;
 			case 'h': cmd->opts.human = 1; break;
+			case 't': cmd->opts.timestamp = 1; break;
 			case 'V': cmd->action = UC_ACT_VERSION; return 0;
 			default:
 				return fail(a, "unknown option \"-%c\"", *arg);
@@ -479,8 +864,8 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 	return 0;
 }
 
-int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
-		  size_t errlen)
+static int parse_all(int argc, char **argv, struct userctl_cmd *cmd, char *err,
+		     size_t errlen)
 {
 	struct args a = {
 		.argc = argc, .argv = argv, .i = 1, .err = err, .errlen = errlen,
@@ -499,7 +884,7 @@ int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 	w = next(&a);
 	if (!w) {
 		cmd->no_object = 1;
-		return fail(&a, "missing OBJECT (rule, conn, stats, trace or help)");
+		return fail(&a, "missing OBJECT (rule, backend, acl, conn, stats, monitor, apply, export, trace or help)");
 	}
 	ret = match(&a, "object", w, objects, ARRAY_SIZE(objects), &id);
 	if (ret)
@@ -507,7 +892,7 @@ int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 	cmd->object = (enum uc_object)id;
 
 	/* No argument of ours looks like an option: say where options go. */
-	if (cmd->object != UC_OBJ_TRACE) {
+	if (cmd->object != UC_OBJ_TRACE && cmd->object != UC_OBJ_APPLY) {
 		int j;
 
 		for (j = a.i; j < argc; j++) {
@@ -540,6 +925,20 @@ int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 		return parse_conn(&a, cmd);
 	case UC_OBJ_STATS:
 		return parse_stats(&a, cmd);
+	case UC_OBJ_BACKEND:
+		return parse_backend(&a, cmd);
+	case UC_OBJ_ACL:
+		return parse_acl(&a, cmd);
+	case UC_OBJ_MONITOR:
+		return parse_monitor(&a, cmd);
+	case UC_OBJ_APPLY:
+		return parse_apply(&a, cmd);
+	case UC_OBJ_EXPORT:
+		cmd->command = UC_CMD_RUN;
+		w = peek(&a);
+		if (is_help(w))
+			return want_help(cmd);
+		return no_more(&a, "export");
 	default:
 		/* trace: everything from the "trace" word on is its own. */
 		cmd->command = UC_CMD_RUN;
@@ -549,29 +948,74 @@ int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 	}
 }
 
+int cmdline_parse(int argc, char **argv, struct userctl_cmd *cmd, char *err,
+		  size_t errlen)
+{
+	int ret = parse_all(argc, argv, cmd, err, errlen);
+
+	if (ret && errlen)
+		sanitize(err);
+	return ret;
+}
+
 /* ------------------------------------------------------------------ */
 
 static const char usage_main[] =
 "Usage: userctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
 "       userctl help [OBJECT]\n"
-"where  OBJECT := { rule | conn | stats | trace | help }\n"
-"       OPTIONS := { -j[son] | -p[retty] | -s[tats] | -h[uman] | -V[ersion] |\n"
-"                    --help }\n"
-"Words may be abbreviated to any unambiguous prefix (\"userctl r l\").\n";
+"where  OBJECT := { rule | backend | acl | conn | stats | monitor | apply |\n"
+"                   export | trace | help }\n"
+"       OPTIONS := { -j[son] | -p[retty] | -s[tats] | -h[uman] | -t[imestamp] |\n"
+"                    -V[ersion] | --help }\n"
+"Words may be abbreviated to any unambiguous prefix (\"userctl r l\").\n"
+"Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
 static const char usage_rule[] =
-"Usage: userctl rule add LISTEN to BACKEND [ mode MODE ] [ connect-timeout TIME ]\n"
-"                        [ idle-timeout TIME ] [ backlog N ]\n"
+"Usage: userctl rule add LISTEN to BACKEND [ weight W ] [ to BACKEND [ weight W ] ]...\n"
+"                        [ OPTION ]... [ allow PREFIX ]... [ deny PREFIX ]...\n"
 "       userctl rule del RULE\n"
-"       userctl rule set RULE [ to BACKEND ] [ mode MODE ] [ connect-timeout TIME ]\n"
-"                        [ idle-timeout TIME ]\n"
+"       userctl rule set RULE [ to BACKEND [ weight W ] ]... [ OPTION ]...\n"
+"                        [ src none ] [ allow PREFIX ]... [ deny PREFIX ]... [ acl flush ]\n"
 "       userctl rule { list | show } [ RULE ]\n"
 "where  RULE := { LISTEN | id N }\n"
 "       LISTEN, BACKEND := { A.B.C.D:PORT | [IPV6]:PORT | *:PORT | :PORT }\n"
-"       MODE := { splice | copy }\n"
-"       TIME := NUMBER[ms|s|m|h|d]  (milliseconds without unit; idle-timeout: 0 or off\n"
-"               disables; connect-timeout 1ms-10m, idle-timeout up to 1d)\n"
-"       backlog 1-65535\n";
+"       OPTION := { sched { rr | wrr | lc } | holddown TIME | mode { splice | copy } |\n"
+"                   connect-timeout TIME | idle-timeout TIME | backlog N |\n"
+"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } }\n"
+"       TIME := NUMBER[ms|s|m|h|d]  (milliseconds without unit; idle-timeout and\n"
+"               holddown: 0 or off disables; connect-timeout 1ms-10m, idle-timeout\n"
+"               up to 1d, holddown up to 1h; keepalive 1-32767 s)\n"
+"       PREFIX := { A.B.C.D[/N] | IPV6[/N] }  (host bits must be zero)\n"
+"       weight 1-10000 (default 1), backlog 1-65535, mark 0-4294967295 (0: none)\n"
+"rule set changes everything it names in one transaction; \"to\" replaces the\n"
+"backend list, allow/deny replace the rule's ACL, \"acl flush\" clears it.\n";
+
+static const char usage_backend[] =
+"Usage: userctl backend add RULE BACKEND [ weight W ]\n"
+"       userctl backend del RULE BACKEND\n"
+"       userctl backend set RULE BACKEND weight W\n"
+"       userctl backend { list | show } [ RULE ]\n"
+"where  RULE := { LISTEN | id N }\n"
+"       BACKEND := { A.B.C.D:PORT | [IPV6]:PORT }, weight 1-10000\n";
+
+static const char usage_acl[] =
+"Usage: userctl acl { list | show }\n"
+"       userctl acl { add | del } { allow | deny } PREFIX\n"
+"       userctl acl flush\n"
+"where  PREFIX := { A.B.C.D[/N] | IPV6[/N] }\n"
+"The netns-wide ACL, checked with every rule's own ACL (see userctl(8)).\n";
+
+static const char usage_monitor[] =
+"Usage: userctl [ -j ] [ -t ] monitor [ { rule | conn | backend | all } ]... [ count N ]\n"
+"Prints krelay events as they happen (with -j one JSON object per line) until\n"
+"interrupted, or until N events were printed.\n";
+
+static const char usage_apply[] =
+"Usage: userctl apply FILE [ --dry-run ]\n"
+"       userctl export\n"
+"FILE is in rinetd.conf syntax (\"-\": stdin); apply makes the kernel's rules\n"
+"and global ACL match it in one transaction, export writes them back.\n"
+"See userctl(8) for the file format and the krelay-specific [options].\n";
 
 static const char usage_conn[] =
 "Usage: userctl conn { list | show } [ rule RULE ]\n"
@@ -601,6 +1045,19 @@ void cmdline_usage(FILE *f, enum uc_object object)
 		break;
 	case UC_OBJ_TRACE:
 		fputs(usage_trace, f);
+		break;
+	case UC_OBJ_BACKEND:
+		fputs(usage_backend, f);
+		break;
+	case UC_OBJ_ACL:
+		fputs(usage_acl, f);
+		break;
+	case UC_OBJ_MONITOR:
+		fputs(usage_monitor, f);
+		break;
+	case UC_OBJ_APPLY:
+	case UC_OBJ_EXPORT:
+		fputs(usage_apply, f);
 		break;
 	default:
 		fputs(usage_main, f);

@@ -19,6 +19,11 @@ enum uc_object {
 	UC_OBJ_STATS,
 	UC_OBJ_TRACE,
 	UC_OBJ_HELP,
+	UC_OBJ_BACKEND,
+	UC_OBJ_ACL,
+	UC_OBJ_MONITOR,
+	UC_OBJ_APPLY,
+	UC_OBJ_EXPORT,
 };
 
 enum uc_command {
@@ -31,6 +36,14 @@ enum uc_command {
 	UC_CMD_KILL,
 	UC_CMD_SHOW,		/* stats */
 	UC_CMD_RUN,		/* trace: hand over to trace_main() */
+	UC_CMD_FLUSH,		/* acl flush */
+};
+
+/* Event kinds of "monitor" (bit mask; 0 means all). */
+enum {
+	UC_MON_RULE	= 1u << 0,
+	UC_MON_CONN	= 1u << 1,
+	UC_MON_BACKEND	= 1u << 2,
 };
 
 enum uc_action {
@@ -44,6 +57,7 @@ struct uc_opts {
 	int pretty;
 	int stats;
 	int human;
+	int timestamp;
 };
 
 struct userctl_cmd {
@@ -57,6 +71,16 @@ struct userctl_cmd {
 
 	struct krelay_rule rule;	/* rule add / rule set values */
 	uint64_t conn_id;		/* conn kill */
+
+	struct krelay_backend backend;	/* backend add/del/set (weight 0:
+					 * not given) */
+	struct krelay_acl_entry acl_entry; /* acl add/del (action set) */
+
+	unsigned int monitor_mask;	/* UC_MON_*, 0: all */
+	uint64_t monitor_count;		/* stop after that many events; 0: never */
+
+	const char *file;		/* apply FILE ("-": stdin) */
+	int dry_run;			/* apply --dry-run */
 
 	int no_object;			/* usage error: no OBJECT at all */
 

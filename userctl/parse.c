@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <linux/krelay.h>
+
 #include "parse.h"
 
 int kw_match(const char *word, const struct keyword *tab, size_t n, int *id)
@@ -315,4 +317,323 @@ void fmt_bytes(uint64_t v, int human, char *buf, size_t len)
 	for (u = 0; d >= 1023.95 && u + 1 < sizeof(units) / sizeof(units[0]); u++)
 		d /= 1024.0;
 	snprintf(buf, len, "%.1f%s", d, units[u]);
+}
+
+int endpoint_equal(const struct krelay_endpoint *a,
+		   const struct krelay_endpoint *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return 0;
+	if (a->family == AF_INET)
+		return a->addr.v4.s_addr == b->addr.v4.s_addr;
+	if (a->family == AF_INET6)
+		return memcmp(&a->addr.v6, &b->addr.v6, sizeof(a->addr.v6)) == 0;
+	return 1;
+}
+
+int parse_addr_port(const char *s, struct krelay_endpoint *ep, char *err,
+		    size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *colon;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!s || !*s) {
+		snprintf(err, errlen, "invalid address \"\"");
+		return -1;
+	}
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close && close[1] == '\0') {
+			size_t hlen = (size_t)(close - s - 1);
+
+			if (hlen == 0 || hlen >= sizeof(host))
+				goto bad;
+			memcpy(host, s + 1, hlen);
+			host[hlen] = '\0';
+			if (inet_pton(AF_INET6, host, &ep->addr.v6) != 1)
+				goto bad;
+			ep->family = AF_INET6;
+			return 0;
+		}
+		return parse_endpoint(s, ep, err, errlen);
+	}
+	colon = strchr(s, ':');
+	if (colon && strchr(colon + 1, ':')) {
+		/* bare IPv6, no port */
+		if (strlen(s) >= sizeof(host) ||
+		    inet_pton(AF_INET6, s, &ep->addr.v6) != 1)
+			goto bad;
+		ep->family = AF_INET6;
+		return 0;
+	}
+	if (colon) {
+		if (colon == s)
+			goto bad;
+		return parse_endpoint(s, ep, err, errlen);
+	}
+	if (inet_pton(AF_INET, s, &ep->addr.v4) != 1)
+		goto bad;
+	ep->family = AF_INET;
+	return 0;
+bad:
+	memset(ep, 0, sizeof(*ep));
+	snprintf(err, errlen,
+		 "invalid address \"%s\": expected A.B.C.D or IPV6, optionally with :PORT ([IPV6]:PORT)",
+		 s);
+	return -1;
+}
+
+void fmt_addr_port(const struct krelay_endpoint *ep, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ep->port) {
+		fmt_endpoint(ep, buf, len);
+		return;
+	}
+	if (ep->family == AF_INET &&
+	    inet_ntop(AF_INET, &ep->addr.v4, a, sizeof(a)))
+		snprintf(buf, len, "%s", a);
+	else if (ep->family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &ep->addr.v6, a, sizeof(a)))
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, "none");
+}
+
+/* Zero the bits of @addr (@bytes long) beyond @plen; 1 if any was set. */
+static int clear_host_bits(unsigned char *addr, size_t bytes, unsigned int plen)
+{
+	int had = 0;
+	size_t i;
+
+	for (i = 0; i < bytes; i++) {
+		unsigned int lo = (unsigned int)i * 8;
+		unsigned char keep;
+
+		if (plen >= lo + 8)
+			continue;
+		keep = plen <= lo ? 0 : (unsigned char)(0xff << (8 - (plen - lo)));
+		if (addr[i] & (unsigned char)~keep)
+			had = 1;
+		addr[i] &= keep;
+	}
+	return had;
+}
+
+int parse_prefix(const char *s, struct krelay_acl_entry *e, char *err,
+		 size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *slash, *h = s;
+	size_t hlen;
+	unsigned int max;
+	uint32_t plen;
+	unsigned char *bytes;
+
+	memset(e, 0, sizeof(*e));
+	if (!s || !*s) {
+		snprintf(err, errlen, "invalid prefix \"\": expected A.B.C.D[/N] or IPV6[/N]");
+		return -1;
+	}
+	slash = strchr(s, '/');
+	hlen = slash ? (size_t)(slash - s) : strlen(s);
+	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		goto bad;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, &e->addr.v4) == 1) {
+		e->family = AF_INET;
+		max = 32;
+		bytes = (unsigned char *)&e->addr.v4;
+	} else if (inet_pton(AF_INET6, host, &e->addr.v6) == 1) {
+		e->family = AF_INET6;
+		max = 128;
+		bytes = (unsigned char *)&e->addr.v6;
+	} else {
+		goto bad;
+	}
+	plen = max;
+	if (slash && parse_u32_range(slash + 1, 0, max, &plen)) {
+		snprintf(err, errlen,
+			 "invalid prefix length in \"%s\": must be 0-%u", s, max);
+		memset(e, 0, sizeof(*e));
+		return -1;
+	}
+	e->prefixlen = (uint8_t)plen;
+	if (clear_host_bits(bytes, max / 8, plen)) {
+		char ok[INET6_ADDRSTRLEN + 8];
+
+		fmt_prefix(e, ok, sizeof(ok));
+		snprintf(err, errlen,
+			 "invalid prefix \"%s\": host bits set beyond /%u (did you mean %s?)",
+			 s, plen, ok);
+		memset(e, 0, sizeof(*e));
+		return -1;
+	}
+	return 0;
+bad:
+	memset(e, 0, sizeof(*e));
+	snprintf(err, errlen,
+		 "invalid prefix \"%s\": expected A.B.C.D[/N] or IPV6[/N]", s);
+	return -1;
+}
+
+void fmt_prefix(const struct krelay_acl_entry *e, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned int max = e->family == AF_INET ? 32 : 128;
+
+	if (!inet_ntop(e->family == AF_INET ? AF_INET : AF_INET6,
+		       e->family == AF_INET ? (const void *)&e->addr.v4 :
+		       (const void *)&e->addr.v6, a, sizeof(a))) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (e->prefixlen == max)
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, "%s/%u", a, (unsigned int)e->prefixlen);
+}
+
+const char *acl_action_name(uint8_t action)
+{
+	return action == KRELAY_ACL_DENY ? "deny" : "allow";
+}
+
+int acl_entry_equal(const struct krelay_acl_entry *a,
+		    const struct krelay_acl_entry *b)
+{
+	if (a->family != b->family || a->prefixlen != b->prefixlen)
+		return 0;
+	if (a->family == AF_INET)
+		return a->addr.v4.s_addr == b->addr.v4.s_addr;
+	return memcmp(&a->addr.v6, &b->addr.v6, sizeof(a->addr.v6)) == 0;
+}
+
+static const struct keyword sched_words[] = {
+	{ "rr",		KRELAY_SCHED_RR },
+	{ "round-robin", KRELAY_SCHED_RR },
+	{ "wrr",	KRELAY_SCHED_WRR },
+	{ "weighted-round-robin", KRELAY_SCHED_WRR },
+	{ "lc",		KRELAY_SCHED_LC },
+	{ "least-connections", KRELAY_SCHED_LC },
+};
+
+int parse_sched(const char *s)
+{
+	int id;
+
+	if (kw_match(s, sched_words, sizeof(sched_words) / sizeof(sched_words[0]),
+		     &id) != KW_OK)
+		return -1;
+	return id;
+}
+
+const char *sched_name(uint8_t sched)
+{
+	switch (sched) {
+	case KRELAY_SCHED_RR:	return "rr";
+	case KRELAY_SCHED_WRR:	return "wrr";
+	case KRELAY_SCHED_LC:	return "lc";
+	default:		return "?";
+	}
+}
+
+const char *mode_name(uint8_t mode)
+{
+	switch (mode) {
+	case KRELAY_MODE_SPLICE:	return "splice";
+	case KRELAY_MODE_COPY:		return "copy";
+	default:			return "?";
+	}
+}
+
+void fmt_backends(const struct krelay_rule *r, int state, char *buf,
+		  size_t len)
+{
+	size_t i, used = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < r->nbackends; i++) {
+		const struct krelay_backend *b = &r->backends[i];
+		char ep[64], w[16] = "";
+		int n;
+
+		fmt_endpoint(&b->addr, ep, sizeof(ep));
+		if (b->weight && b->weight != 1)
+			snprintf(w, sizeof(w), "*%u", b->weight);
+		n = snprintf(buf + used, len - used, "%s%s%s%s", i ? "," : "",
+			     ep, w, state && b->has_state &&
+			     b->state == KRELAY_BACKEND_DOWN ? "!" : "");
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += (size_t)n;
+	}
+}
+
+void rule_fill_defaults(struct krelay_rule *r)
+{
+	size_t i;
+
+	if (!(r->present & KRELAY_RULE_F_MODE))
+		r->mode = KRELAY_MODE_SPLICE;
+	if (!(r->present & KRELAY_RULE_F_SCHED))
+		r->sched = KRELAY_SCHED_RR;
+	if (!(r->present & KRELAY_RULE_F_HOLDDOWN))
+		r->holddown_ms = UC_DEFAULT_HOLDDOWN;
+	if (!(r->present & KRELAY_RULE_F_CONNECT_TIMEOUT))
+		r->connect_timeout_ms = UC_DEFAULT_CONNECT_TIMEOUT;
+	if (!(r->present & KRELAY_RULE_F_IDLE_TIMEOUT))
+		r->idle_timeout_ms = UC_DEFAULT_IDLE_TIMEOUT;
+	if (!(r->present & KRELAY_RULE_F_BACKLOG))
+		r->backlog = UC_DEFAULT_BACKLOG;
+	if (!(r->present & KRELAY_RULE_F_SOURCE))
+		memset(&r->source, 0, sizeof(r->source));
+	if (!(r->present & KRELAY_RULE_F_MARK))
+		r->mark = 0;
+	if (!(r->present & KRELAY_RULE_F_KEEPALIVE))
+		r->keepalive_s = 0;
+	if (!(r->present & KRELAY_RULE_F_ACL))
+		r->acl.n = 0;
+	for (i = 0; i < r->nbackends; i++)
+		if (!r->backends[i].weight)
+			r->backends[i].weight = UC_DEFAULT_WEIGHT;
+	r->present |= KRELAY_RULE_F_MODE | KRELAY_RULE_F_SCHED |
+		KRELAY_RULE_F_HOLDDOWN | KRELAY_RULE_F_CONNECT_TIMEOUT |
+		KRELAY_RULE_F_IDLE_TIMEOUT | KRELAY_RULE_F_BACKLOG |
+		KRELAY_RULE_F_SOURCE | KRELAY_RULE_F_MARK |
+		KRELAY_RULE_F_KEEPALIVE | KRELAY_RULE_F_ACL;
+}
+
+int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
+{
+	size_t i;
+
+	if (!endpoint_equal(&a->listen, &b->listen) ||
+	    a->nbackends != b->nbackends || a->mode != b->mode ||
+	    a->sched != b->sched || a->holddown_ms != b->holddown_ms ||
+	    a->connect_timeout_ms != b->connect_timeout_ms ||
+	    a->idle_timeout_ms != b->idle_timeout_ms ||
+	    a->backlog != b->backlog || a->mark != b->mark ||
+	    a->keepalive_s != b->keepalive_s ||
+	    !endpoint_equal(&a->source, &b->source) || a->acl.n != b->acl.n)
+		return 0;
+	for (i = 0; i < a->nbackends; i++)
+		if (!endpoint_equal(&a->backends[i].addr, &b->backends[i].addr) ||
+		    a->backends[i].weight != b->backends[i].weight)
+			return 0;
+	for (i = 0; i < a->acl.n; i++)
+		if (a->acl.e[i].action != b->acl.e[i].action ||
+		    !acl_entry_equal(&a->acl.e[i], &b->acl.e[i]))
+			return 0;
+	return 1;
 }

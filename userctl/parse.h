@@ -18,6 +18,17 @@
 #define UC_IDLE_TIMEOUT_MAX	86400000u
 #define UC_BACKLOG_MIN		1u
 #define UC_BACKLOG_MAX		65535u
+#define UC_HOLDDOWN_MAX		3600000u
+#define UC_WEIGHT_MIN		1u
+#define UC_WEIGHT_MAX		10000u
+#define UC_KEEPALIVE_MAX	32767u
+
+/* Defaults the kernel applies when an attribute is not sent. */
+#define UC_DEFAULT_CONNECT_TIMEOUT	5000u
+#define UC_DEFAULT_IDLE_TIMEOUT		0u
+#define UC_DEFAULT_BACKLOG		128u
+#define UC_DEFAULT_HOLDDOWN		10000u
+#define UC_DEFAULT_WEIGHT		1u
 
 /* Keyword tables: several words may share an id (aliases). */
 struct keyword {
@@ -72,5 +83,57 @@ void fmt_age_ms(uint64_t ms, char *buf, size_t len);
 
 /* Bytes: plain integer, or with @human "999B", "1.5KiB", "2.0MiB" ... */
 void fmt_bytes(uint64_t v, int human, char *buf, size_t len);
+
+/*
+ * An address with an optional port: "A.B.C.D", "IPV6", "[IPV6]",
+ * "A.B.C.D:PORT", "[IPV6]:PORT" (port 0 in @ep when absent).
+ */
+int parse_addr_port(const char *s, struct krelay_endpoint *ep, char *err,
+		    size_t errlen);
+
+/* "1.2.3.4", "1.2.3.4:80", "::1", "[::1]:80" (port shown when not 0). */
+void fmt_addr_port(const struct krelay_endpoint *ep, char *buf, size_t len);
+
+/*
+ * An ACL prefix: "A.B.C.D[/N]" or "IPV6[/N]" (also "[IPV6][/N]").  Host
+ * bits beyond N must be zero.  Sets family, addr and prefixlen of @e.
+ */
+int parse_prefix(const char *s, struct krelay_acl_entry *e, char *err,
+		 size_t errlen);
+
+/* "10.0.0.0/8", "10.0.0.1" (/32), "fd00::/8", "::1" (/128). */
+void fmt_prefix(const struct krelay_acl_entry *e, char *buf, size_t len);
+
+/* "allow" / "deny". */
+const char *acl_action_name(uint8_t action);
+
+/* Same family, prefix length and address. */
+int acl_entry_equal(const struct krelay_acl_entry *a,
+		    const struct krelay_acl_entry *b);
+
+/* "rr", "wrr", "lc"; -1 when unknown (abbreviations are accepted). */
+int parse_sched(const char *s);
+const char *sched_name(uint8_t sched);
+const char *mode_name(uint8_t mode);
+
+/*
+ * Backends in one cell: "10.0.0.1:80*2,10.0.0.2:80" (weight after "*" when
+ * not 1; a backend in hold-down gets a "!" suffix when @state is set).
+ */
+void fmt_backends(const struct krelay_rule *r, int state, char *buf,
+		  size_t len);
+
+/*
+ * Give every unset configurable part of @r the kernel's default, so that
+ * two rules can be compared (and a rule set sends everything).
+ */
+void rule_fill_defaults(struct krelay_rule *r);
+
+/* The configurable parts of two rules (after rule_fill_defaults) match. */
+int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b);
+
+/* Same family, address and port. */
+int endpoint_equal(const struct krelay_endpoint *a,
+		   const struct krelay_endpoint *b);
 
 #endif /* USERCTL_PARSE_H */

@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include <json-c/json.h>
@@ -22,6 +26,7 @@
 
 #include "lib/krelay_nl.h"
 #include "cmdline.h"
+#include "config.h"
 #include "parse.h"
 #include "trace.h"
 
@@ -130,13 +135,15 @@ struct column {
 };
 
 typedef void (*cell_fn)(const void *row, size_t col, char *buf, size_t len);
+/* An optional line printed under a row (empty: none). */
+typedef void (*extra_fn)(const void *row, char *buf, size_t len);
 
-#define CELL_MAX 80
+#define CELL_MAX 4096
 
 /* Two passes over the rows: widths first, then the text; nothing stored. */
-static void print_table(const struct column *cols, size_t ncols,
-			const void *rows, size_t nrows, size_t stride,
-			cell_fn cell)
+static void print_table_x(const struct column *cols, size_t ncols,
+			  const void *rows, size_t nrows, size_t stride,
+			  cell_fn cell, extra_fn extra)
 {
 	size_t width[32] = { 0 };
 	char buf[CELL_MAX];
@@ -178,7 +185,20 @@ static void print_table(const struct column *cols, size_t ncols,
 				printf("%-*s", w, text);
 		}
 		putchar('\n');
+		if (r && extra) {
+			extra((const char *)rows + (r - 1) * stride, buf,
+			      sizeof(buf));
+			if (buf[0])
+				printf("    %s\n", buf);
+		}
 	}
+}
+
+static void print_table(const struct column *cols, size_t ncols,
+			const void *rows, size_t nrows, size_t stride,
+			cell_fn cell)
+{
+	print_table_x(cols, ncols, rows, nrows, stride, cell, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -247,6 +267,8 @@ static const struct stat_desc {
 	{ "connect_refused",	offsetof(struct krelay_stats, connect_refused), 0 },
 	{ "idle_timeout",	offsetof(struct krelay_stats, idle_timeout), 0 },
 	{ "aborted",		offsetof(struct krelay_stats, aborted), 0 },
+	{ "denied",		offsetof(struct krelay_stats, denied), 0 },
+	{ "failovers",		offsetof(struct krelay_stats, failovers), 0 },
 	{ "bytes_to_backend",	offsetof(struct krelay_stats, bytes_to_backend), 1 },
 	{ "bytes_to_client",	offsetof(struct krelay_stats, bytes_to_client), 1 },
 	{ "bytes_zerocopy",	offsetof(struct krelay_stats, bytes_zerocopy), 1 },
@@ -299,10 +321,55 @@ static struct json_object *json_stats(const struct krelay_stats *s)
 	return o;
 }
 
+static const char *backend_state_name(const struct krelay_backend *b)
+{
+	if (!b->has_state)
+		return "-";
+	return b->state == KRELAY_BACKEND_DOWN ? "down" : "up";
+}
+
+static struct json_object *json_backend(const struct krelay_backend *b)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+
+	fmt_endpoint(&b->addr, buf, sizeof(buf));
+	json_add_str(o, "address", buf);
+	json_add_u64(o, "weight", b->weight ? b->weight : 1);
+	if (b->has_state) {
+		json_add_str(o, "state", backend_state_name(b));
+		json_add_u64(o, "down_ms", b->down_ms);
+		json_add_u64(o, "conns", b->conns);
+		json_add_u64(o, "failed", b->failed);
+		json_add_u64(o, "active", b->active);
+		json_add_u64(o, "bytes_to_backend", b->bytes_to_backend);
+		json_add_u64(o, "bytes_to_client", b->bytes_to_client);
+	}
+	return o;
+}
+
+static struct json_object *json_acl(const struct krelay_acl *acl)
+{
+	struct json_object *a = json_object_new_array();
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < acl->n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_add_str(o, "action", acl_action_name(acl->e[i].action));
+		fmt_prefix(&acl->e[i], buf, sizeof(buf));
+		json_add_str(o, "prefix", buf);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static struct json_object *json_rule(const struct krelay_rule *r)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[64];
+	size_t i;
 
 	json_add_u64(o, "id", r->id);
 	if (r->present & KRELAY_RULE_F_LISTEN) {
@@ -310,9 +377,16 @@ static struct json_object *json_rule(const struct krelay_rule *r)
 		json_add_str(o, "listen", buf);
 	}
 	if (r->present & KRELAY_RULE_F_BACKEND) {
-		fmt_endpoint(&r->backend, buf, sizeof(buf));
-		json_add_str(o, "backend", buf);
+		struct json_object *a = json_object_new_array();
+
+		for (i = 0; i < r->nbackends; i++)
+			json_object_array_add(a, json_backend(&r->backends[i]));
+		json_object_object_add(o, "backends", a);
 	}
+	if (r->present & KRELAY_RULE_F_SCHED)
+		json_add_str(o, "sched", sched_name(r->sched));
+	if (r->present & KRELAY_RULE_F_HOLDDOWN)
+		json_add_u64(o, "holddown_ms", r->holddown_ms);
 	if (r->present & KRELAY_RULE_F_MODE) {
 		mode_str(r->mode, buf, sizeof(buf));
 		json_add_str(o, "mode", buf);
@@ -323,27 +397,77 @@ static struct json_object *json_rule(const struct krelay_rule *r)
 		json_add_u64(o, "idle_timeout_ms", r->idle_timeout_ms);
 	if (r->present & KRELAY_RULE_F_BACKLOG)
 		json_add_u64(o, "backlog", r->backlog);
+	if ((r->present & KRELAY_RULE_F_SOURCE) && r->source.family) {
+		fmt_addr_port(&r->source, buf, sizeof(buf));
+		json_add_str(o, "src", buf);
+	}
+	if (r->present & KRELAY_RULE_F_MARK)
+		json_add_u64(o, "mark", r->mark);
+	if (r->present & KRELAY_RULE_F_KEEPALIVE)
+		json_add_u64(o, "keepalive_s", r->keepalive_s);
+	if (r->present & KRELAY_RULE_F_ACL)
+		json_object_object_add(o, "acl", json_acl(&r->acl));
 	if (r->present & KRELAY_RULE_F_STATS)
 		json_object_object_add(o, "stats", json_stats(&r->stats));
 	return o;
 }
 
+/* Options of a rule that have no column, in "rule add" syntax. */
+static void rule_extra(const void *row, char *buf, size_t len)
+{
+	const struct krelay_rule *r = row;
+	char v[64];
+	size_t used = 0, i;
+
+#define ADD(...) do { \
+		int n_ = snprintf(buf + used, len - used, __VA_ARGS__); \
+		if (n_ < 0 || (size_t)n_ >= len - used) \
+			return; \
+		used += (size_t)n_; \
+	} while (0)
+	buf[0] = '\0';
+	if ((r->present & KRELAY_RULE_F_HOLDDOWN) &&
+	    r->holddown_ms != UC_DEFAULT_HOLDDOWN) {
+		fmt_duration_ms(r->holddown_ms, v, sizeof(v));
+		ADD("%sholddown %s", used ? " " : "", v);
+	}
+	if ((r->present & KRELAY_RULE_F_SOURCE) && r->source.family) {
+		fmt_addr_port(&r->source, v, sizeof(v));
+		ADD("%ssrc %s", used ? " " : "", v);
+	}
+	if ((r->present & KRELAY_RULE_F_MARK) && r->mark)
+		ADD("%smark %u", used ? " " : "", r->mark);
+	if ((r->present & KRELAY_RULE_F_KEEPALIVE) && r->keepalive_s)
+		ADD("%skeepalive %u", used ? " " : "", r->keepalive_s);
+	if (r->present & KRELAY_RULE_F_ACL) {
+		for (i = 0; i < r->acl.n; i++) {
+			fmt_prefix(&r->acl.e[i], v, sizeof(v));
+			ADD("%s%s %s", used ? " " : "",
+			    acl_action_name(r->acl.e[i].action), v);
+		}
+	}
+#undef ADD
+}
+
 enum {
-	RC_ID, RC_LISTEN, RC_BACKEND, RC_MODE, RC_CONNECT, RC_IDLE, RC_BACKLOG,
-	RC_ACCEPTED, RC_ACTIVE, RC_FAILED, RC_BYTES_IN, RC_BYTES_OUT,
+	RC_ID, RC_LISTEN, RC_BACKEND, RC_MODE, RC_SCHED, RC_CONNECT, RC_IDLE,
+	RC_BACKLOG, RC_ACCEPTED, RC_ACTIVE, RC_FAILED, RC_DENIED, RC_BYTES_IN,
+	RC_BYTES_OUT,
 };
 
 static const struct column rule_cols[] = {
 	[RC_ID]		= { "ID", 1 },
 	[RC_LISTEN]	= { "LISTEN", 0 },
-	[RC_BACKEND]	= { "BACKEND", 0 },
+	[RC_BACKEND]	= { "BACKENDS", 0 },
 	[RC_MODE]	= { "MODE", 0 },
+	[RC_SCHED]	= { "SCHED", 0 },
 	[RC_CONNECT]	= { "CONNECT_TIMEOUT", 1 },
 	[RC_IDLE]	= { "IDLE_TIMEOUT", 1 },
 	[RC_BACKLOG]	= { "BACKLOG", 1 },
 	[RC_ACCEPTED]	= { "ACCEPTED", 1 },
 	[RC_ACTIVE]	= { "ACTIVE", 1 },
 	[RC_FAILED]	= { "FAILED", 1 },
+	[RC_DENIED]	= { "DENIED", 1 },
 	[RC_BYTES_IN]	= { "BYTES_IN", 1 },
 	[RC_BYTES_OUT]	= { "BYTES_OUT", 1 },
 };
@@ -361,11 +485,15 @@ static void rule_cell(const void *row, size_t col, char *buf, size_t len)
 		fmt_endpoint(&r->listen, buf, len);
 		break;
 	case RC_BACKEND:
-		fmt_endpoint(&r->backend, buf, len);
+		fmt_backends(r, 1, buf, len);
 		break;
 	case RC_MODE:
 		if (r->present & KRELAY_RULE_F_MODE)
 			mode_str(r->mode, buf, len);
+		break;
+	case RC_SCHED:
+		if (r->present & KRELAY_RULE_F_SCHED)
+			snprintf(buf, len, "%s", sched_name(r->sched));
 		break;
 	case RC_CONNECT:
 		if (r->present & KRELAY_RULE_F_CONNECT_TIMEOUT)
@@ -392,6 +520,9 @@ static void rule_cell(const void *row, size_t col, char *buf, size_t len)
 	case RC_FAILED:
 		fmt_bytes(r->stats.failed, 0, buf, len);
 		break;
+	case RC_DENIED:
+		fmt_bytes(r->stats.denied, 0, buf, len);
+		break;
 	case RC_BYTES_IN:
 		fmt_bytes(r->stats.bytes_to_backend, opts.human, buf, len);
 		break;
@@ -416,8 +547,9 @@ static void print_rules(const struct krelay_rule *rules, size_t n)
 		json_object_put(a);
 		return;
 	}
-	print_table(rule_cols, opts.stats ? ARRAY_SIZE(rule_cols) : RC_BACKLOG + 1,
-		    rules, n, sizeof(*rules), rule_cell);
+	print_table_x(rule_cols, opts.stats ? ARRAY_SIZE(rule_cols) :
+		      RC_BACKLOG + 1, rules, n, sizeof(*rules), rule_cell,
+		      rule_extra);
 }
 
 static int rule_cmp(const void *a, const void *b)
@@ -466,8 +598,8 @@ static int do_rule_add(struct krelay_handle *h, const struct userctl_cmd *cmd)
 		json_print(o);
 		json_object_put(o);
 	} else {
-		print_table(rule_cols, RC_BACKLOG + 1, &out, 1, sizeof(out),
-			    rule_cell);
+		print_table_x(rule_cols, RC_BACKLOG + 1, &out, 1, sizeof(out),
+			      rule_cell, rule_extra);
 	}
 	return 0;
 }
@@ -544,10 +676,10 @@ static void print_stats_block(const struct krelay_stats *s)
 
 static void print_rule_stats(const struct krelay_rule *r)
 {
-	char l[64], b[64];
+	char l[64], b[CELL_MAX];
 
 	fmt_endpoint(&r->listen, l, sizeof(l));
-	fmt_endpoint(&r->backend, b, sizeof(b));
+	fmt_backends(r, 1, b, sizeof(b));
 	printf("rule %u: %s -> %s\n", r->id, l, b);
 	print_stats_block(&r->stats);
 }
@@ -841,6 +973,745 @@ static int do_conn_kill(struct krelay_handle *h, const struct userctl_cmd *cmd)
 }
 
 /* ------------------------------------------------------------------ */
+/* backends                                                            */
+
+struct backend_row {
+	uint32_t rule_id;
+	struct krelay_endpoint listen;
+	struct krelay_backend b;
+};
+
+enum {
+	BC_RULE, BC_LISTEN, BC_BACKEND, BC_WEIGHT, BC_STATE, BC_DOWN, BC_CONNS,
+	BC_FAILED, BC_ACTIVE, BC_TO_BACKEND, BC_TO_CLIENT,
+};
+
+static const struct column backend_cols[] = {
+	[BC_RULE]	= { "RULE", 1 },
+	[BC_LISTEN]	= { "LISTEN", 0 },
+	[BC_BACKEND]	= { "BACKEND", 0 },
+	[BC_WEIGHT]	= { "WEIGHT", 1 },
+	[BC_STATE]	= { "STATE", 0 },
+	[BC_DOWN]	= { "HOLDDOWN_LEFT", 1 },
+	[BC_CONNS]	= { "CONNS", 1 },
+	[BC_FAILED]	= { "FAILED", 1 },
+	[BC_ACTIVE]	= { "ACTIVE", 1 },
+	[BC_TO_BACKEND]	= { "TO_BACKEND", 1 },
+	[BC_TO_CLIENT]	= { "TO_CLIENT", 1 },
+};
+
+static void backend_cell(const void *row, size_t col, char *buf, size_t len)
+{
+	const struct backend_row *br = row;
+	const struct krelay_backend *b = &br->b;
+
+	buf[0] = '\0';
+	switch (col) {
+	case BC_RULE:
+		snprintf(buf, len, "%u", br->rule_id);
+		break;
+	case BC_LISTEN:
+		fmt_endpoint(&br->listen, buf, len);
+		break;
+	case BC_BACKEND:
+		fmt_endpoint(&b->addr, buf, len);
+		break;
+	case BC_WEIGHT:
+		snprintf(buf, len, "%u", b->weight);
+		break;
+	case BC_STATE:
+		snprintf(buf, len, "%s", backend_state_name(b));
+		break;
+	case BC_DOWN:
+		if (b->has_state && b->state == KRELAY_BACKEND_DOWN)
+			fmt_age_ms(b->down_ms, buf, len);
+		break;
+	case BC_CONNS:
+		snprintf(buf, len, "%llu", (unsigned long long)b->conns);
+		break;
+	case BC_FAILED:
+		snprintf(buf, len, "%llu", (unsigned long long)b->failed);
+		break;
+	case BC_ACTIVE:
+		snprintf(buf, len, "%llu", (unsigned long long)b->active);
+		break;
+	case BC_TO_BACKEND:
+		fmt_bytes(b->bytes_to_backend, opts.human, buf, len);
+		break;
+	case BC_TO_CLIENT:
+		fmt_bytes(b->bytes_to_client, opts.human, buf, len);
+		break;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static int push_backends(struct vec *rows, const struct krelay_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nbackends; i++) {
+		struct backend_row br = {
+			.rule_id = r->id, .listen = r->listen, .b = r->backends[i],
+		};
+
+		if (vec_push(rows, &br))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int do_backend_list(struct krelay_handle *h,
+			   const struct userctl_cmd *cmd)
+{
+	struct vec v = { .size = sizeof(struct krelay_rule) };
+	struct vec rows = { .size = sizeof(struct backend_row) };
+	const struct krelay_rule *rules;
+	size_t i;
+	int ret;
+
+	if (cmd->has_ref) {
+		struct krelay_rule r;
+		char rule[64];
+
+		ref_str(&cmd->ref, rule, sizeof(rule));
+		ret = krelay_rule_get(h, &cmd->ref, &r);
+		if (ret)
+			return kernel_error(h, "backend list", rule,
+					    KRELAY_CMD_RULE_GET, ret);
+		ret = push_backends(&rows, &r);
+	} else {
+		ret = get_rules(h, &v);
+		if (ret) {
+			vec_free(&v);
+			return kernel_error(h, "backend list", NULL,
+					    KRELAY_CMD_RULE_GET, ret);
+		}
+		rules = v.data;
+		for (i = 0; i < v.n && !ret; i++)
+			ret = push_backends(&rows, &rules[i]);
+		vec_free(&v);
+	}
+	if (ret) {
+		vec_free(&rows);
+		return runtime_error("backend list: %s", strerror(-ret));
+	}
+
+	if (opts.json) {
+		struct json_object *a = json_object_new_array();
+		const struct backend_row *br = rows.data;
+		char buf[64];
+
+		for (i = 0; i < rows.n; i++) {
+			struct json_object *o = json_backend(&br[i].b);
+
+			json_add_u64(o, "rule_id", br[i].rule_id);
+			fmt_endpoint(&br[i].listen, buf, sizeof(buf));
+			json_add_str(o, "listen", buf);
+			json_object_array_add(a, o);
+		}
+		json_print(a);
+		json_object_put(a);
+	} else {
+		print_table(backend_cols, ARRAY_SIZE(backend_cols), rows.data,
+			    rows.n, rows.size, backend_cell);
+	}
+	vec_free(&rows);
+	return 0;
+}
+
+/* backend add / del / set: read the rule, change its list, RULE_SET it. */
+static int do_backend_change(struct krelay_handle *h,
+			     const struct userctl_cmd *cmd)
+{
+	const char *ctx = cmd->command == UC_CMD_ADD ? "backend add" :
+		cmd->command == UC_CMD_DEL ? "backend del" : "backend set";
+	struct krelay_rule *r, *c;
+	struct krelay_rule_ref ref = { 0 };
+	char rule[64], be[64];
+	size_t i, at;
+	int ret;
+
+	ref_str(&cmd->ref, rule, sizeof(rule));
+	fmt_endpoint(&cmd->backend.addr, be, sizeof(be));
+	r = calloc(2, sizeof(*r));
+	if (!r)
+		return runtime_error("%s: out of memory", ctx);
+	c = r + 1;
+	ret = krelay_rule_get(h, &cmd->ref, r);
+	if (ret) {
+		free(r);
+		return kernel_error(h, ctx, rule, KRELAY_CMD_RULE_GET, ret);
+	}
+	for (at = 0; at < r->nbackends; at++)
+		if (endpoint_equal(&r->backends[at].addr, &cmd->backend.addr))
+			break;
+
+	c->present = KRELAY_RULE_F_BACKEND;
+	for (i = 0; i < r->nbackends; i++) {
+		if (cmd->command == UC_CMD_DEL && i == at)
+			continue;
+		c->backends[c->nbackends].addr = r->backends[i].addr;
+		c->backends[c->nbackends].weight = r->backends[i].weight;
+		c->nbackends++;
+	}
+	ret = 0;
+	if (cmd->command == UC_CMD_ADD) {
+		if (at < r->nbackends)
+			ret = runtime_error("%s: rule %s already has backend %s",
+					    ctx, rule, be);
+		else if (c->nbackends >= KRELAY_MAX_BACKENDS)
+			ret = runtime_error("%s: rule %s has the maximum of %u backends",
+					    ctx, rule, KRELAY_MAX_BACKENDS);
+		else
+			c->backends[c->nbackends++] = cmd->backend;
+	} else if (at == r->nbackends) {
+		ret = runtime_error("%s: rule %s has no backend %s", ctx, rule,
+				    be);
+	} else if (cmd->command == UC_CMD_DEL && !c->nbackends) {
+		ret = runtime_error("%s: %s is the last backend of rule %s (delete the rule instead)",
+				    ctx, be, rule);
+	} else if (cmd->command == UC_CMD_SET) {
+		c->backends[at].weight = cmd->backend.weight;
+	}
+	if (!ret) {
+		ref.id = r->id;
+		ret = krelay_rule_set(h, &ref, c);
+		if (ret)
+			ret = kernel_error(h, ctx, rule, KRELAY_CMD_RULE_SET, ret);
+	}
+	free(r);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* global ACL                                                          */
+
+static void print_acl(const struct krelay_acl *acl)
+{
+	char buf[64];
+	size_t i;
+
+	if (opts.json) {
+		struct json_object *a = json_acl(acl);
+
+		json_print(a);
+		json_object_put(a);
+		return;
+	}
+	for (i = 0; i < acl->n; i++) {
+		fmt_prefix(&acl->e[i], buf, sizeof(buf));
+		printf("%-5s  %s\n", acl_action_name(acl->e[i].action), buf);
+	}
+}
+
+static int do_acl(struct krelay_handle *h, const struct userctl_cmd *cmd)
+{
+	const char *ctx = cmd->command == UC_CMD_ADD ? "acl add" :
+		cmd->command == UC_CMD_DEL ? "acl del" :
+		cmd->command == UC_CMD_FLUSH ? "acl flush" : "acl list";
+	const struct krelay_acl_entry *want = &cmd->acl_entry;
+	struct krelay_acl *acl;
+	char buf[64];
+	size_t i;
+	int ret;
+
+	acl = calloc(1, sizeof(*acl));
+	if (!acl)
+		return runtime_error("%s: out of memory", ctx);
+	if (cmd->command != UC_CMD_FLUSH) {
+		ret = krelay_acl_get(h, acl);
+		if (ret) {
+			free(acl);
+			return kernel_error(h, ctx, NULL, KRELAY_CMD_ACL_GET, ret);
+		}
+	}
+	if (cmd->command == UC_CMD_LIST) {
+		print_acl(acl);
+		free(acl);
+		return 0;
+	}
+	fmt_prefix(want, buf, sizeof(buf));
+	for (i = 0; i < acl->n; i++)
+		if (acl->e[i].action == want->action &&
+		    acl_entry_equal(&acl->e[i], want))
+			break;
+	ret = 0;
+	if (cmd->command == UC_CMD_ADD) {
+		if (i < acl->n)
+			ret = runtime_error("%s: \"%s %s\" is already in the global ACL",
+					    ctx, acl_action_name(want->action), buf);
+		else if (acl->n >= KRELAY_MAX_ACL)
+			ret = runtime_error("%s: the global ACL is full (%u entries)",
+					    ctx, KRELAY_MAX_ACL);
+		else
+			acl->e[acl->n++] = *want;
+	} else if (cmd->command == UC_CMD_DEL) {
+		if (i == acl->n)
+			ret = runtime_error("%s: \"%s %s\" is not in the global ACL",
+					    ctx, acl_action_name(want->action), buf);
+		else
+			memmove(&acl->e[i], &acl->e[i + 1],
+				(acl->n - i - 1) * sizeof(acl->e[0]));
+		if (!ret)
+			acl->n--;
+	}
+	if (!ret) {
+		ret = krelay_acl_set(h, acl);
+		if (ret)
+			ret = kernel_error(h, ctx, NULL, KRELAY_CMD_ACL_SET, ret);
+	}
+	free(acl);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* monitor                                                             */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+struct monitor_state {
+	unsigned int mask;
+	uint64_t left;		/* 0: unlimited */
+};
+
+static void timestamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char sec[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	if (!strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm))
+		sec[0] = '\0';
+	snprintf(buf, len, "%s.%03d", sec, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+static const char *const event_names[] = {
+	[KRELAY_EV_RULE_NEW]	= "rule_new",
+	[KRELAY_EV_RULE_SET]	= "rule_set",
+	[KRELAY_EV_RULE_DEL]	= "rule_del",
+	[KRELAY_EV_CONN_OPEN]	= "conn_open",
+	[KRELAY_EV_CONN_CLOSE]	= "conn_close",
+	[KRELAY_EV_BACKEND]	= "backend",
+};
+
+static void print_event_json(const struct krelay_event *ev, const char *ts)
+{
+	struct json_object *o = json_object_new_object();
+	const char *name = event_names[ev->type];
+
+	if (ev->type == KRELAY_EV_BACKEND)
+		name = ev->backend.state == KRELAY_BACKEND_DOWN ?
+			"backend_down" : "backend_up";
+	json_add_str(o, "event", name);
+	if (ts)
+		json_add_str(o, "timestamp", ts);
+	switch (ev->type) {
+	case KRELAY_EV_RULE_NEW:
+	case KRELAY_EV_RULE_SET:
+	case KRELAY_EV_RULE_DEL:
+		json_object_object_add(o, "rule", json_rule(&ev->rule));
+		break;
+	case KRELAY_EV_CONN_OPEN:
+	case KRELAY_EV_CONN_CLOSE:
+		json_object_object_add(o, "conn", json_conn(&ev->conn));
+		if (ev->type == KRELAY_EV_CONN_CLOSE)
+			json_add_u64(o, "duration_ms", ev->conn.age_ms);
+		break;
+	case KRELAY_EV_BACKEND:
+		json_add_u64(o, "rule_id", ev->rule_id);
+		json_object_object_add(o, "backend", json_backend(&ev->backend));
+		break;
+	}
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void print_event_text(const struct krelay_event *ev, const char *ts)
+{
+	char a[64], b[CELL_MAX], x[32], y[32], d[32];
+
+	if (ts)
+		printf("[%s] ", ts);
+	switch (ev->type) {
+	case KRELAY_EV_RULE_NEW:
+	case KRELAY_EV_RULE_SET:
+	case KRELAY_EV_RULE_DEL:
+		fmt_endpoint(&ev->rule.listen, a, sizeof(a));
+		fmt_backends(&ev->rule, 0, b, sizeof(b));
+		printf("rule %s %u: %s -> %s",
+		       ev->type == KRELAY_EV_RULE_NEW ? "added" :
+		       ev->type == KRELAY_EV_RULE_SET ? "changed" : "deleted",
+		       ev->rule.id, a, b);
+		if (ev->rule.present & KRELAY_RULE_F_MODE)
+			printf(" mode %s", mode_name(ev->rule.mode));
+		if (ev->rule.present & KRELAY_RULE_F_SCHED)
+			printf(" sched %s", sched_name(ev->rule.sched));
+		rule_extra(&ev->rule, b, sizeof(b));
+		if (b[0])
+			printf(" %s", b);
+		if (ev->type == KRELAY_EV_RULE_DEL)
+			printf(" accepted %llu",
+			       (unsigned long long)ev->rule.stats.accepted);
+		putchar('\n');
+		break;
+	case KRELAY_EV_CONN_OPEN:
+	case KRELAY_EV_CONN_CLOSE:
+		if (ev->conn.has_client)
+			fmt_endpoint(&ev->conn.client, a, sizeof(a));
+		else
+			snprintf(a, sizeof(a), "?");
+		if (ev->conn.has_backend)
+			fmt_endpoint(&ev->conn.backend, b, sizeof(b));
+		else
+			snprintf(b, sizeof(b), "-");
+		printf("conn %s %llu rule %u: %s -> %s",
+		       ev->type == KRELAY_EV_CONN_OPEN ? "opened" : "closed",
+		       (unsigned long long)ev->conn.id, ev->conn.rule_id, a, b);
+		if (ev->type == KRELAY_EV_CONN_CLOSE) {
+			fmt_bytes(ev->conn.bytes_to_backend, opts.human, x,
+				  sizeof(x));
+			fmt_bytes(ev->conn.bytes_to_client, opts.human, y,
+				  sizeof(y));
+			fmt_age_ms(ev->conn.age_ms, d, sizeof(d));
+			printf(" to_backend %s to_client %s duration %s", x, y,
+			       d);
+		}
+		putchar('\n');
+		break;
+	case KRELAY_EV_BACKEND:
+		fmt_endpoint(&ev->backend.addr, a, sizeof(a));
+		if (ev->backend.state == KRELAY_BACKEND_DOWN) {
+			fmt_age_ms(ev->backend.down_ms, d, sizeof(d));
+			printf("backend down rule %u: %s holddown %s failed %llu\n",
+			       ev->rule_id, a, d,
+			       (unsigned long long)ev->backend.failed);
+		} else {
+			printf("backend up rule %u: %s\n", ev->rule_id, a);
+		}
+		break;
+	}
+}
+
+static int on_event(const struct krelay_event *ev, void *arg)
+{
+	struct monitor_state *st = arg;
+	unsigned int kind;
+	char ts[64];
+
+	switch (ev->type) {
+	case KRELAY_EV_RULE_NEW:
+	case KRELAY_EV_RULE_SET:
+	case KRELAY_EV_RULE_DEL:
+		kind = UC_MON_RULE;
+		break;
+	case KRELAY_EV_CONN_OPEN:
+	case KRELAY_EV_CONN_CLOSE:
+		kind = UC_MON_CONN;
+		break;
+	default:
+		kind = UC_MON_BACKEND;
+		break;
+	}
+	if (st->mask && !(st->mask & kind))
+		return 0;
+	if (opts.timestamp)
+		timestamp(ts, sizeof(ts));
+	if (opts.json)
+		print_event_json(ev, opts.timestamp ? ts : NULL);
+	else
+		print_event_text(ev, opts.timestamp ? ts : NULL);
+	if (st->left && --st->left == 0)
+		return 1;
+	return 0;
+}
+
+static int do_monitor(struct krelay_handle *h, const struct userctl_cmd *cmd)
+{
+	struct monitor_state st = {
+		.mask = cmd->monitor_mask, .left = cmd->monitor_count,
+	};
+	struct sigaction sa;
+	struct pollfd pfd;
+	int ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: poll() returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	ret = krelay_monitor_start(h);
+	if (ret)
+		return runtime_error("monitor: cannot join the \"%s\" multicast group: %s",
+				     KRELAY_MCGRP_EVENTS, strerror(-ret));
+	pfd.fd = krelay_monitor_fd(h);
+	pfd.events = POLLIN;
+	while (!stop_signal) {
+		ret = poll(&pfd, 1, -1);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return runtime_error("monitor: poll: %s", strerror(errno));
+		}
+		ret = krelay_monitor_read(h, on_event, &st);
+		if (ret == 1)
+			break;
+		if (ret == -ENOBUFS) {
+			fprintf(stderr, "userctl: monitor: events were lost (receive buffer overflow)\n");
+			continue;
+		}
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			return runtime_error("monitor: %s", strerror(-ret));
+		if (ferror(stdout))
+			return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* apply / export                                                      */
+
+static void warn_stderr(const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+#define CONFIG_MAX_BYTES (64u << 20)
+
+/* Read all of @path ("-": stdin) into a malloc'ed buffer. */
+static int read_file(const char *path, char **out, size_t *len)
+{
+	int use_stdin = strcmp(path, "-") == 0;
+	FILE *f = use_stdin ? stdin : fopen(path, "r");
+	size_t cap = 65536, n = 0;
+	char *buf;
+	int err = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (!f)
+		return -errno;
+	buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		char *nb;
+
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				err = -EIO;
+			break;
+		}
+		if (n < cap)
+			continue;
+		if (cap >= CONFIG_MAX_BYTES) {
+			err = -EFBIG;
+			break;
+		}
+		cap *= 2;
+		nb = realloc(buf, cap);
+		if (!nb)
+			free(buf);
+		buf = nb;
+	}
+	if (!use_stdin)
+		fclose(f);
+	if (!buf)
+		return -ENOMEM;
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static const struct krelay_rule *find_rule(const struct krelay_rule *rules,
+					   size_t n,
+					   const struct krelay_endpoint *listen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (endpoint_equal(&rules[i].listen, listen))
+			return &rules[i];
+	return NULL;
+}
+
+static int acl_equal(const struct krelay_acl *a, const struct krelay_acl *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (a->e[i].action != b->e[i].action ||
+		    !acl_entry_equal(&a->e[i], &b->e[i]))
+			return 0;
+	return 1;
+}
+
+static int do_apply(const struct userctl_cmd *cmd)
+{
+	const char *name = strcmp(cmd->file, "-") == 0 ? "<stdin>" : cmd->file;
+	struct vec v = { .size = sizeof(struct krelay_rule) };
+	struct krelay_acl *cur_acl = NULL;
+	struct krelay_handle *h = NULL;
+	struct uc_config cfg;
+	unsigned int added = 0, changed = 0, deleted = 0, same = 0;
+	const struct krelay_rule *cur;
+	char err[512], l[64];
+	size_t len, i;
+	char *text;
+	int ret, acl_changed;
+
+	ret = read_file(cmd->file, &text, &len);
+	if (ret)
+		return runtime_error("apply: cannot read %s: %s", name,
+				     strerror(-ret));
+	ret = config_parse(name, text, len, &cfg, err, sizeof(err),
+			   warn_stderr, NULL);
+	free(text);
+	if (ret) {
+		fprintf(stderr, "%s\n", err);
+		config_free(&cfg);
+		return UC_USAGE_ERROR;
+	}
+
+	ret = krelay_open(&h);
+	if (ret) {
+		config_free(&cfg);
+		if (ret == -ENOENT)
+			return runtime_error("krelay module not loaded (generic netlink family \"%s\" not found)",
+					     KRELAY_GENL_NAME);
+		return runtime_error("cannot talk to generic netlink: %s",
+				     strerror(-ret));
+	}
+	cur_acl = calloc(1, sizeof(*cur_acl));
+	if (!cur_acl) {
+		ret = runtime_error("apply: out of memory");
+		goto out;
+	}
+	ret = get_rules(h, &v);
+	if (!ret)
+		ret = krelay_acl_get(h, cur_acl);
+	if (ret) {
+		ret = kernel_error(h, "apply", NULL, KRELAY_CMD_RULE_GET, ret);
+		goto out;
+	}
+	cur = v.data;
+	for (i = 0; i < v.n; i++)
+		rule_fill_defaults((struct krelay_rule *)&cur[i]);
+
+	for (i = 0; i < cfg.nrules; i++) {
+		const struct krelay_rule *c = find_rule(cur, v.n,
+							&cfg.rules[i].listen);
+		const char *what;
+
+		if (!c) {
+			added++;
+			what = "add";
+		} else if (!rule_config_equal(c, &cfg.rules[i])) {
+			changed++;
+			what = "change";
+		} else {
+			same++;
+			what = "keep";
+		}
+		if (cmd->dry_run && !opts.json) {
+			fmt_endpoint(&cfg.rules[i].listen, l, sizeof(l));
+			printf("%-6s %s\n", what, l);
+		}
+	}
+	for (i = 0; i < v.n; i++) {
+		if (find_rule(cfg.rules, cfg.nrules, &cur[i].listen))
+			continue;
+		deleted++;
+		if (cmd->dry_run && !opts.json) {
+			fmt_endpoint(&cur[i].listen, l, sizeof(l));
+			printf("%-6s %s\n", "delete", l);
+		}
+	}
+	acl_changed = !acl_equal(cur_acl, &cfg.global);
+
+	if (!cmd->dry_run) {
+		ret = krelay_ruleset_set(h, cfg.rules, cfg.nrules, &cfg.global);
+		if (ret) {
+			ret = kernel_error(h, "apply", name,
+					   KRELAY_CMD_RULESET_SET, ret);
+			goto out;
+		}
+	}
+	if (opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "dry_run",
+				       json_object_new_boolean(cmd->dry_run));
+		json_add_u64(o, "rules", cfg.nrules);
+		json_add_u64(o, "added", added);
+		json_add_u64(o, "changed", changed);
+		json_add_u64(o, "deleted", deleted);
+		json_add_u64(o, "unchanged", same);
+		json_object_object_add(o, "global_acl_changed",
+				       json_object_new_boolean(acl_changed));
+		json_print(o);
+		json_object_put(o);
+	} else {
+		printf("%s%s: %zu rule%s: %u added, %u changed, %u deleted, %u unchanged; global ACL %s\n",
+		       cmd->dry_run ? "dry run: " : "", name, cfg.nrules,
+		       cfg.nrules == 1 ? "" : "s", added, changed, deleted, same,
+		       acl_changed ? "changed" : "unchanged");
+	}
+	ret = 0;
+out:
+	free(cur_acl);
+	vec_free(&v);
+	config_free(&cfg);
+	krelay_close(h);
+	return ret;
+}
+
+static int do_export(struct krelay_handle *h)
+{
+	struct vec v = { .size = sizeof(struct krelay_rule) };
+	struct krelay_acl *acl = calloc(1, sizeof(*acl));
+	int ret;
+
+	if (!acl)
+		return runtime_error("export: out of memory");
+	ret = get_rules(h, &v);
+	if (ret) {
+		ret = kernel_error(h, "export", NULL, KRELAY_CMD_RULE_GET, ret);
+		goto out;
+	}
+	ret = krelay_acl_get(h, acl);
+	if (ret) {
+		ret = kernel_error(h, "export", NULL, KRELAY_CMD_ACL_GET, ret);
+		goto out;
+	}
+	config_write(stdout, v.data, v.n, acl);
+out:
+	free(acl);
+	vec_free(&v);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
 
 static int run(struct krelay_handle *h, const struct userctl_cmd *cmd)
 {
@@ -865,6 +1736,16 @@ static int run(struct krelay_handle *h, const struct userctl_cmd *cmd)
 		default:
 			return do_conn_list(h, cmd);
 		}
+	case UC_OBJ_BACKEND:
+		if (cmd->command == UC_CMD_LIST)
+			return do_backend_list(h, cmd);
+		return do_backend_change(h, cmd);
+	case UC_OBJ_ACL:
+		return do_acl(h, cmd);
+	case UC_OBJ_MONITOR:
+		return do_monitor(h, cmd);
+	case UC_OBJ_EXPORT:
+		return do_export(h);
 	default:
 		return do_stats(h, cmd);
 	}
@@ -903,6 +1784,15 @@ int main(int argc, char **argv)
 		struct trace_opts t = { .json = opts.json, .pretty = opts.pretty };
 
 		return trace_main(cmd.trace_argc, cmd.trace_argv, &t);
+	}
+	if (cmd.object == UC_OBJ_APPLY) {
+		ret = do_apply(&cmd);
+		if (fflush(stdout) || ferror(stdout)) {
+			fprintf(stderr, "userctl: write error: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		return ret;
 	}
 
 	ret = krelay_open(&h);

@@ -52,10 +52,10 @@ _userctl()
     fi
     local _userctl_cmd=${words[0]}
 
-    local objects="rule conn stats trace help"
-    local options="-j --json -p --pretty -s --stats -h --human -V --version --help"
-    local rule_kw="to mode connect-timeout idle-timeout backlog"
-    local set_kw="to mode connect-timeout idle-timeout"
+    local objects="rule backend acl conn stats monitor apply export trace help"
+    local options="-j --json -p --pretty -s --stats -h --human -t --timestamp -V --version --help"
+    local rule_kw="to weight sched holddown mode connect-timeout idle-timeout backlog src mark keepalive allow deny"
+    local set_kw="$rule_kw acl"
 
     # Find the object and command typed so far (options come first).
     local i=1 obj='' cmd='' argi=0
@@ -67,7 +67,9 @@ _userctl()
                 continue
             fi
             obj=$(_userctl_resolve "$w" rule:rule conn:conn connection:conn \
-                stats:stats statistics:stats trace:trace help:help)
+                stats:stats statistics:stats trace:trace help:help \
+                backend:backend acl:acl monitor:monitor apply:apply \
+                export:export)
             [[ -z $obj ]] && return
         elif [[ -z $cmd ]]; then
             case $obj in
@@ -75,6 +77,11 @@ _userctl()
                           set:set list:list show:list ls:list help:help) ;;
                 conn) cmd=$(_userctl_resolve "$w" list:list show:list ls:list \
                           count:count kill:kill help:help) ;;
+                backend) cmd=$(_userctl_resolve "$w" add:add del:del \
+                          delete:del set:set list:list show:list ls:list \
+                          help:help) ;;
+                acl) cmd=$(_userctl_resolve "$w" add:add del:del delete:del \
+                          flush:flush list:list show:list ls:list help:help) ;;
                 *) cmd=- ; argi=1 ;;
             esac
             [[ -z $cmd ]] && return
@@ -96,7 +103,42 @@ _userctl()
 
     case $obj in
     help)
-        ((argi == 0)) && [[ -z $cmd ]] && _userctl_compgen "rule conn stats trace"
+        ((argi == 0)) && [[ -z $cmd ]] &&
+            _userctl_compgen "rule backend acl conn stats monitor apply export trace"
+        ;;
+    monitor)
+        if [[ $prev == count ]]; then
+            :
+        else
+            _userctl_compgen "rule conn backend all count help"
+        fi
+        ;;
+    apply)
+        if [[ $cur == -* ]]; then
+            _userctl_compgen "--dry-run"
+        else
+            local f
+            while IFS= read -r f; do COMPREPLY+=("$f"); done < <(compgen -f -- "$cur")
+        fi
+        ;;
+    export) ;;
+    backend)
+        if [[ -z $cmd ]]; then
+            _userctl_compgen "add del set list show help"
+        elif [[ $prev == id ]]; then
+            _userctl_compgen "$(_userctl_rule_field id)"
+        elif ((argi == 0)); then
+            _userctl_compgen "id $(_userctl_rule_field listen)"
+        elif [[ $cmd == add || $cmd == set ]] && ((argi == 2)); then
+            _userctl_compgen "weight"
+        fi
+        ;;
+    acl)
+        if [[ -z $cmd ]]; then
+            _userctl_compgen "add del flush list show help"
+        elif [[ $cmd == add || $cmd == del ]] && ((argi == 0)); then
+            _userctl_compgen "allow deny"
+        fi
         ;;
     trace)
         [[ -z $cmd ]] && _userctl_compgen "help"
@@ -116,7 +158,11 @@ _userctl()
         else
             case $prev in
             mode|m|mo|mod) _userctl_compgen "splice copy" ;;
-            to|connect-timeout|idle-timeout|backlog) ;;
+            sched) _userctl_compgen "rr wrr lc" ;;
+            keepalive) _userctl_compgen "off" ;;
+            src) [[ $cmd == set ]] && _userctl_compgen "none" ;;
+            acl) _userctl_compgen "flush" ;;
+            to|weight|holddown|connect-timeout|idle-timeout|backlog|mark|allow|deny) ;;
             *)
                 case $cmd in
                 add)

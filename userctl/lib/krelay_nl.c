@@ -39,7 +39,7 @@ struct krelay_handle {
 	unsigned char *rbuf;
 	size_t rcap;
 	char ext_msg[512];
-	char ext_attr[64];
+	char ext_attr[128];
 };
 
 /* ------------------------------------------------------------------ */
@@ -244,7 +244,7 @@ static ssize_t recv_one(struct krelay_handle *h)
 static const char *const top_attr_names[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_RULE_ID]		= "rule id",
 	[KRELAY_A_LISTEN]		= "listen",
-	[KRELAY_A_BACKENDS]		= "backend",
+	[KRELAY_A_BACKENDS]		= "backends",
 	[KRELAY_A_MODE]			= "mode",
 	[KRELAY_A_CONNECT_TIMEOUT_MS]	= "connect-timeout",
 	[KRELAY_A_IDLE_TIMEOUT_MS]	= "idle-timeout",
@@ -253,6 +253,13 @@ static const char *const top_attr_names[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_RULE_COUNT]		= "rule count",
 	[KRELAY_A_CONN]			= "connection",
 	[KRELAY_A_CONN_ID]		= "connection id",
+	[KRELAY_A_SCHED]		= "sched",
+	[KRELAY_A_HOLDDOWN_MS]		= "holddown",
+	[KRELAY_A_SOURCE]		= "src",
+	[KRELAY_A_MARK]			= "mark",
+	[KRELAY_A_KEEPALIVE_S]		= "keepalive",
+	[KRELAY_A_ACL]			= "acl",
+	[KRELAY_A_RULES]		= "rules",
 };
 
 static const char *const addr_attr_names[KRELAY_ADDR_A_MAX + 1] = {
@@ -261,66 +268,161 @@ static const char *const addr_attr_names[KRELAY_ADDR_A_MAX + 1] = {
 	[KRELAY_ADDR_A_PORT]		= "port",
 };
 
+static const char *const backend_attr_names[KRELAY_BACKEND_A_MAX + 1] = {
+	[KRELAY_BACKEND_A_ADDR]		= "address",
+	[KRELAY_BACKEND_A_WEIGHT]	= "weight",
+};
+
+static const char *const acl_attr_names[KRELAY_ACL_A_MAX + 1] = {
+	[KRELAY_ACL_A_ACTION]		= "action",
+	[KRELAY_ACL_A_IPV4]		= "prefix",
+	[KRELAY_ACL_A_IPV6]		= "prefix",
+	[KRELAY_ACL_A_PREFIXLEN]	= "prefix length",
+};
+
+/* What the attributes inside a nest are. */
+enum nest_kind {
+	NK_TOP,		/* enum krelay_attr (message, or a KRELAY_A_RULES entry) */
+	NK_ADDR,	/* enum krelay_addr_attr */
+	NK_BACKENDS,	/* array of NK_BACKEND */
+	NK_BACKEND,	/* enum krelay_backend_attr */
+	NK_ACL,		/* array of NK_ACL_ENTRY */
+	NK_ACL_ENTRY,	/* enum krelay_acl_attr */
+	NK_RULES,	/* array of NK_TOP */
+	NK_LEAF,
+};
+
+static const char *kind_name(enum nest_kind k, int type)
+{
+	switch (k) {
+	case NK_TOP:
+		if (type > 0 && type <= KRELAY_A_MAX && top_attr_names[type])
+			return top_attr_names[type];
+		break;
+	case NK_ADDR:
+		if (type > 0 && type <= KRELAY_ADDR_A_MAX && addr_attr_names[type])
+			return addr_attr_names[type];
+		break;
+	case NK_BACKEND:
+		if (type > 0 && type <= KRELAY_BACKEND_A_MAX &&
+		    backend_attr_names[type])
+			return backend_attr_names[type];
+		break;
+	case NK_ACL_ENTRY:
+		if (type > 0 && type <= KRELAY_ACL_A_MAX && acl_attr_names[type])
+			return acl_attr_names[type];
+		break;
+	default:
+		break;
+	}
+	return "attribute";
+}
+
 static const char *top_name(int type)
 {
-	if (type > 0 && type <= KRELAY_A_MAX && top_attr_names[type])
-		return top_attr_names[type];
-	return "attribute";
+	return kind_name(NK_TOP, type);
 }
 
-static const char *addr_name(int type)
+/* The kind of the attributes nested in attribute @type of a @k nest. */
+static enum nest_kind inner_kind(enum nest_kind k, int type)
 {
-	if (type > 0 && type <= KRELAY_ADDR_A_MAX && addr_attr_names[type])
-		return addr_attr_names[type];
-	return "attribute";
+	switch (k) {
+	case NK_TOP:
+		switch (type) {
+		case KRELAY_A_LISTEN:
+		case KRELAY_A_SOURCE:
+			return NK_ADDR;
+		case KRELAY_A_BACKENDS:
+			return NK_BACKENDS;
+		case KRELAY_A_ACL:
+			return NK_ACL;
+		case KRELAY_A_RULES:
+			return NK_RULES;
+		default:
+			return NK_LEAF;
+		}
+	case NK_BACKENDS:
+		return NK_BACKEND;
+	case NK_BACKEND:
+		return type == KRELAY_BACKEND_A_ADDR ? NK_ADDR : NK_LEAF;
+	case NK_ACL:
+		return NK_ACL_ENTRY;
+	case NK_RULES:
+		return NK_TOP;
+	default:
+		return NK_LEAF;
+	}
 }
 
-static int is_addr_nest(int type)
+/* Append " @s" (or " @s @n" when @n) to @buf. */
+static void append(char *buf, size_t len, const char *s, unsigned int n)
 {
-	return type == KRELAY_A_LISTEN;
+	size_t used = strlen(buf);
+
+	if (used >= len)
+		return;
+	if (n)
+		snprintf(buf + used, len - used, "%s%s %u", used ? " " : "", s, n);
+	else
+		snprintf(buf + used, len - used, "%s%s", used ? " " : "", s);
+}
+
+/*
+ * Walk the attributes [@head, @head + @rem) of kind @k towards byte offset
+ * @off; append the name of each step to @buf.  Returns 1 when found.
+ */
+static int name_walk(const char *base, struct nlattr *head, int rem,
+		     enum nest_kind k, uint32_t off, char *buf, size_t len,
+		     int depth, enum nest_kind *last)
+{
+	struct nlattr *a;
+	unsigned int idx = 0;
+
+	nla_for_each_attr(a, head, rem, rem) {
+		uint32_t aoff = (uint32_t)((const char *)a - base);
+		enum nest_kind in = inner_kind(k, nla_type(a));
+
+		idx++;
+		if (off < aoff || off >= aoff + (uint32_t)nla_len(a) + NLA_HDRLEN)
+			continue;
+		if (k == NK_BACKENDS || k == NK_ACL || k == NK_RULES)
+			append(buf, len, k == NK_BACKENDS ? "backend" :
+			       k == NK_ACL ? "acl entry" : "rule", idx);
+		else
+			append(buf, len, kind_name(k, nla_type(a)), 0);
+		*last = in;
+		if (off == aoff || in == NK_LEAF || depth > 4)
+			return 1;
+		name_walk(base, nla_data(a), nla_len(a), in, off, buf, len,
+			  depth + 1, last);
+		return 1;
+	}
+	return 0;
 }
 
 /*
  * Name the attribute of request @req found at byte offset @off (counted from
- * the start of the netlink header), for example "listen port".
+ * the start of the netlink header), for example "listen port" or
+ * "backends backend 2 weight".
  */
-static void name_attr_at(struct nlmsghdr *req, uint32_t off, char *buf,
-			 size_t len)
+static enum nest_kind name_attr_at(struct nlmsghdr *req, uint32_t off,
+				   char *buf, size_t len)
 {
 	struct nlattr *head = genlmsg_attrdata(nlmsg_data(req), 0);
 	int rem = genlmsg_attrlen(nlmsg_data(req), 0);
-	const char *base = (const char *)req;
-	struct nlattr *a, *n;
-	int r2;
+	enum nest_kind last = NK_LEAF;
 
 	buf[0] = '\0';
-	nla_for_each_attr(a, head, rem, rem) {
-		uint32_t aoff = (uint32_t)((const char *)a - base);
-
-		if (off == aoff) {
-			snprintf(buf, len, "%s", top_name(nla_type(a)));
-			return;
-		}
-		if (!is_addr_nest(nla_type(a)) || off < aoff ||
-		    off >= aoff + (uint32_t)nla_len(a) + NLA_HDRLEN)
-			continue;
-		nla_for_each_nested(n, a, r2) {
-			if (off == (uint32_t)((const char *)n - base)) {
-				snprintf(buf, len, "%s %s", top_name(nla_type(a)),
-					 addr_name(nla_type(n)));
-				return;
-			}
-		}
-		snprintf(buf, len, "%s", top_name(nla_type(a)));
-		return;
-	}
+	name_walk((const char *)req, head, rem, NK_TOP, off, buf, len, 0,
+		  &last);
+	return last;
 }
 
 static void parse_ext_ack(struct krelay_handle *h, struct nlmsghdr *req,
 			  const void *tlvs, int len)
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	char nest[64] = "";
+	char nest[96] = "";
 
 	if (len <= 0)
 		return;
@@ -350,11 +452,12 @@ static void parse_ext_ack(struct krelay_handle *h, struct nlmsghdr *req,
 
 		if (tb[NLMSGERR_ATTR_MISS_NEST] &&
 		    nla_len(tb[NLMSGERR_ATTR_MISS_NEST]) >= (int)sizeof(uint32_t)) {
-			name_attr_at(req,
-				     nla_get_u32(tb[NLMSGERR_ATTR_MISS_NEST]),
-				     nest, sizeof(nest));
+			enum nest_kind k = name_attr_at(req,
+				nla_get_u32(tb[NLMSGERR_ATTR_MISS_NEST]),
+				nest, sizeof(nest));
+
 			snprintf(h->ext_attr, sizeof(h->ext_attr), "%s %s",
-				 nest[0] ? nest : "nested", addr_name(type));
+				 nest[0] ? nest : "nested", kind_name(k, type));
 		} else {
 			snprintf(h->ext_attr, sizeof(h->ext_attr), "%s",
 				 top_name(type));
@@ -511,6 +614,7 @@ static struct nl_msg *new_req(struct krelay_handle *h, uint8_t cmd, int flags)
 /* ------------------------------------------------------------------ */
 /* attributes out                                                      */
 
+/* An endpoint nest; port 0 is left out (source addresses: any port). */
 static int put_endpoint(struct nl_msg *msg, int type,
 			const struct krelay_endpoint *ep)
 {
@@ -529,7 +633,7 @@ static int put_endpoint(struct nl_msg *msg, int type,
 	} else {
 		return -EAFNOSUPPORT;
 	}
-	if (nla_put_u16(msg, KRELAY_ADDR_A_PORT, htons(ep->port)) < 0)
+	if (ep->port && nla_put_u16(msg, KRELAY_ADDR_A_PORT, htons(ep->port)) < 0)
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -543,22 +647,89 @@ static int put_ref(struct nl_msg *msg, const struct krelay_rule_ref *ref)
 	return put_endpoint(msg, KRELAY_A_LISTEN, &ref->listen);
 }
 
+static int put_backends(struct nl_msg *msg, const struct krelay_rule *r)
+{
+	struct nlattr *list, *one;
+	size_t i;
+	int ret;
+
+	if (r->nbackends > KRELAY_MAX_BACKENDS)
+		return -E2BIG;
+	list = nla_nest_start(msg, KRELAY_A_BACKENDS | NLA_F_NESTED);
+	if (!list)
+		return -EMSGSIZE;
+	for (i = 0; i < r->nbackends; i++) {
+		const struct krelay_backend *b = &r->backends[i];
+
+		one = nla_nest_start(msg, (int)(i + 1) | NLA_F_NESTED);
+		if (!one)
+			return -EMSGSIZE;
+		ret = put_endpoint(msg, KRELAY_BACKEND_A_ADDR, &b->addr);
+		if (ret)
+			return ret;
+		if (b->weight &&
+		    nla_put_u32(msg, KRELAY_BACKEND_A_WEIGHT, b->weight) < 0)
+			return -EMSGSIZE;
+		nla_nest_end(msg, one);
+	}
+	nla_nest_end(msg, list);
+	return 0;
+}
+
+/* An ACL nest (an empty one when @acl has no entries). */
+static int put_acl(struct nl_msg *msg, const struct krelay_acl *acl)
+{
+	struct nlattr *list, *one;
+	size_t i;
+
+	if (acl->n > KRELAY_MAX_ACL)
+		return -E2BIG;
+	list = nla_nest_start(msg, KRELAY_A_ACL | NLA_F_NESTED);
+	if (!list)
+		return -EMSGSIZE;
+	for (i = 0; i < acl->n; i++) {
+		const struct krelay_acl_entry *e = &acl->e[i];
+
+		one = nla_nest_start(msg, (int)(i + 1) | NLA_F_NESTED);
+		if (!one)
+			return -EMSGSIZE;
+		if (nla_put_u8(msg, KRELAY_ACL_A_ACTION, e->action) < 0)
+			return -EMSGSIZE;
+		if (e->family == AF_INET) {
+			if (nla_put(msg, KRELAY_ACL_A_IPV4, sizeof(e->addr.v4),
+				    &e->addr.v4) < 0)
+				return -EMSGSIZE;
+		} else if (e->family == AF_INET6) {
+			if (nla_put(msg, KRELAY_ACL_A_IPV6, sizeof(e->addr.v6),
+				    &e->addr.v6) < 0)
+				return -EMSGSIZE;
+		} else {
+			return -EAFNOSUPPORT;
+		}
+		if (nla_put_u8(msg, KRELAY_ACL_A_PREFIXLEN, e->prefixlen) < 0)
+			return -EMSGSIZE;
+		nla_nest_end(msg, one);
+	}
+	/* libnl drops empty nests; an empty ACL means "clear it". */
+	nla_nest_end_keep_empty(msg, list);
+	return 0;
+}
+
 static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
 {
 	int ret;
 
 	if (r->present & KRELAY_RULE_F_BACKEND) {
-		struct nlattr *list = nla_nest_start(msg, KRELAY_A_BACKENDS | NLA_F_NESTED);
-		struct nlattr *entry = nla_nest_start(msg, 1 | NLA_F_NESTED);
-
-		if (!list || !entry)
-			return -EMSGSIZE;
-		ret = put_endpoint(msg, KRELAY_BACKEND_A_ADDR, &r->backend);
+		ret = put_backends(msg, r);
 		if (ret)
 			return ret;
-		nla_nest_end(msg, entry);
-		nla_nest_end(msg, list);
 	}
+	if ((r->present & KRELAY_RULE_F_SCHED) &&
+	    nla_put_u8(msg, KRELAY_A_SCHED, r->sched) < 0)
+		return -EMSGSIZE;
+	if ((r->present & KRELAY_RULE_F_HOLDDOWN) &&
+	    nla_put_u32(msg, KRELAY_A_HOLDDOWN_MS, r->holddown_ms) < 0)
+		return -EMSGSIZE;
 	if ((r->present & KRELAY_RULE_F_MODE) &&
 	    nla_put_u8(msg, KRELAY_A_MODE, r->mode) < 0)
 		return -EMSGSIZE;
@@ -572,6 +743,31 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
 	if ((r->present & KRELAY_RULE_F_BACKLOG) &&
 	    nla_put_u32(msg, KRELAY_A_BACKLOG, r->backlog) < 0)
 		return -EMSGSIZE;
+	if (r->present & KRELAY_RULE_F_SOURCE) {
+		if (r->source.family) {
+			ret = put_endpoint(msg, KRELAY_A_SOURCE, &r->source);
+			if (ret)
+				return ret;
+		} else {
+			struct nlattr *n = nla_nest_start(msg, KRELAY_A_SOURCE |
+							  NLA_F_NESTED);
+
+			if (!n)
+				return -EMSGSIZE;
+			nla_nest_end_keep_empty(msg, n);	/* "no source" */
+		}
+	}
+	if ((r->present & KRELAY_RULE_F_MARK) &&
+	    nla_put_u32(msg, KRELAY_A_MARK, r->mark) < 0)
+		return -EMSGSIZE;
+	if ((r->present & KRELAY_RULE_F_KEEPALIVE) &&
+	    nla_put_u32(msg, KRELAY_A_KEEPALIVE_S, r->keepalive_s) < 0)
+		return -EMSGSIZE;
+	if (r->present & KRELAY_RULE_F_ACL) {
+		ret = put_acl(msg, &r->acl);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -590,12 +786,38 @@ static const struct nla_policy top_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_RULE_COUNT]		= { .type = NLA_U32 },
 	[KRELAY_A_CONN]			= { .type = NLA_NESTED },
 	[KRELAY_A_CONN_ID]		= { .type = NLA_U64 },
+	[KRELAY_A_SCHED]		= { .type = NLA_U8 },
+	[KRELAY_A_HOLDDOWN_MS]		= { .type = NLA_U32 },
+	[KRELAY_A_SOURCE]		= { .type = NLA_NESTED },
+	[KRELAY_A_MARK]			= { .type = NLA_U32 },
+	[KRELAY_A_KEEPALIVE_S]		= { .type = NLA_U32 },
+	[KRELAY_A_ACL]			= { .type = NLA_NESTED },
+	[KRELAY_A_RULES]		= { .type = NLA_NESTED },
 };
 
 static const struct nla_policy addr_policy[KRELAY_ADDR_A_MAX + 1] = {
 	[KRELAY_ADDR_A_IPV4]	= { .minlen = 4 },
 	[KRELAY_ADDR_A_IPV6]	= { .minlen = 16 },
 	[KRELAY_ADDR_A_PORT]	= { .type = NLA_U16 },
+};
+
+static const struct nla_policy backend_policy[KRELAY_BACKEND_A_MAX + 1] = {
+	[KRELAY_BACKEND_A_ADDR]		= { .type = NLA_NESTED },
+	[KRELAY_BACKEND_A_WEIGHT]	= { .type = NLA_U32 },
+	[KRELAY_BACKEND_A_STATE]	= { .type = NLA_U8 },
+	[KRELAY_BACKEND_A_DOWN_MS]	= { .type = NLA_U32 },
+	[KRELAY_BACKEND_A_CONNS]	= { .type = NLA_U64 },
+	[KRELAY_BACKEND_A_FAILED]	= { .type = NLA_U64 },
+	[KRELAY_BACKEND_A_ACTIVE]	= { .type = NLA_U64 },
+	[KRELAY_BACKEND_A_BYTES_TO_BACKEND] = { .type = NLA_U64 },
+	[KRELAY_BACKEND_A_BYTES_TO_CLIENT] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy acl_policy[KRELAY_ACL_A_MAX + 1] = {
+	[KRELAY_ACL_A_ACTION]		= { .type = NLA_U8 },
+	[KRELAY_ACL_A_IPV4]		= { .minlen = 4 },
+	[KRELAY_ACL_A_IPV6]		= { .minlen = 16 },
+	[KRELAY_ACL_A_PREFIXLEN]	= { .type = NLA_U8 },
 };
 
 static const struct nla_policy stats_policy[KRELAY_STATS_A_MAX + 1] = {
@@ -612,6 +834,8 @@ static const struct nla_policy stats_policy[KRELAY_STATS_A_MAX + 1] = {
 	[KRELAY_STATS_A_BYTES_ZEROCOPY]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_BYTES_COPIED]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_CONN_CONNECT_REFUSED]	= { .type = NLA_U64 },
+	[KRELAY_STATS_A_CONN_DENIED]		= { .type = NLA_U64 },
+	[KRELAY_STATS_A_FAILOVERS]		= { .type = NLA_U64 },
 };
 
 static const struct nla_policy conn_policy[KRELAY_CONN_A_MAX + 1] = {
@@ -654,6 +878,11 @@ static uint64_t get_u64(struct nlattr **tb, int type)
 	return tb[type] ? nla_get_u64(tb[type]) : 0;
 }
 
+static uint32_t get_u32(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u32(tb[type]) : 0;
+}
+
 static int get_stats(struct nlattr *nest, struct krelay_stats *s)
 {
 	struct nlattr *tb[KRELAY_STATS_A_MAX + 1];
@@ -670,10 +899,93 @@ static int get_stats(struct nlattr *nest, struct krelay_stats *s)
 	s->connect_refused = get_u64(tb, KRELAY_STATS_A_CONN_CONNECT_REFUSED);
 	s->idle_timeout = get_u64(tb, KRELAY_STATS_A_CONN_IDLE_TIMEOUT);
 	s->aborted = get_u64(tb, KRELAY_STATS_A_CONN_ABORTED);
+	s->denied = get_u64(tb, KRELAY_STATS_A_CONN_DENIED);
+	s->failovers = get_u64(tb, KRELAY_STATS_A_FAILOVERS);
 	s->bytes_to_backend = get_u64(tb, KRELAY_STATS_A_BYTES_TO_BACKEND);
 	s->bytes_to_client = get_u64(tb, KRELAY_STATS_A_BYTES_TO_CLIENT);
 	s->bytes_zerocopy = get_u64(tb, KRELAY_STATS_A_BYTES_ZEROCOPY);
 	s->bytes_copied = get_u64(tb, KRELAY_STATS_A_BYTES_COPIED);
+	return 0;
+}
+
+static int get_backend(struct nlattr *nest, struct krelay_backend *b)
+{
+	struct nlattr *tb[KRELAY_BACKEND_A_MAX + 1];
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	if (nla_parse_nested(tb, KRELAY_BACKEND_A_MAX, nest, backend_policy) < 0 ||
+	    !tb[KRELAY_BACKEND_A_ADDR])
+		return -EBADMSG;
+	ret = get_endpoint(tb[KRELAY_BACKEND_A_ADDR], &b->addr);
+	if (ret)
+		return ret;
+	b->weight = tb[KRELAY_BACKEND_A_WEIGHT] ?
+		nla_get_u32(tb[KRELAY_BACKEND_A_WEIGHT]) : 1;
+	if (tb[KRELAY_BACKEND_A_STATE]) {
+		b->has_state = 1;
+		b->state = nla_get_u8(tb[KRELAY_BACKEND_A_STATE]);
+	}
+	b->down_ms = get_u32(tb, KRELAY_BACKEND_A_DOWN_MS);
+	b->conns = get_u64(tb, KRELAY_BACKEND_A_CONNS);
+	b->failed = get_u64(tb, KRELAY_BACKEND_A_FAILED);
+	b->active = get_u64(tb, KRELAY_BACKEND_A_ACTIVE);
+	b->bytes_to_backend = get_u64(tb, KRELAY_BACKEND_A_BYTES_TO_BACKEND);
+	b->bytes_to_client = get_u64(tb, KRELAY_BACKEND_A_BYTES_TO_CLIENT);
+	return 0;
+}
+
+static int get_backends(struct nlattr *nest, struct krelay_backend *out,
+			size_t max, size_t *n)
+{
+	struct nlattr *a;
+	int rem, ret;
+
+	*n = 0;
+	nla_for_each_nested(a, nest, rem) {
+		if (*n >= max)
+			return -EBADMSG;
+		ret = get_backend(a, &out[*n]);
+		if (ret)
+			return ret;
+		++*n;
+	}
+	return 0;
+}
+
+static int get_acl(struct nlattr *nest, struct krelay_acl *acl)
+{
+	struct nlattr *tb[KRELAY_ACL_A_MAX + 1];
+	struct nlattr *a;
+	int rem;
+
+	acl->n = 0;
+	nla_for_each_nested(a, nest, rem) {
+		struct krelay_acl_entry *e;
+
+		if (acl->n >= KRELAY_MAX_ACL)
+			return -EBADMSG;
+		if (nla_parse_nested(tb, KRELAY_ACL_A_MAX, a, acl_policy) < 0)
+			return -EBADMSG;
+		e = &acl->e[acl->n];
+		memset(e, 0, sizeof(*e));
+		e->action = tb[KRELAY_ACL_A_ACTION] ?
+			nla_get_u8(tb[KRELAY_ACL_A_ACTION]) : KRELAY_ACL_ALLOW;
+		if (tb[KRELAY_ACL_A_IPV4]) {
+			e->family = AF_INET;
+			memcpy(&e->addr.v4, nla_data(tb[KRELAY_ACL_A_IPV4]), 4);
+			e->prefixlen = 32;
+		} else if (tb[KRELAY_ACL_A_IPV6]) {
+			e->family = AF_INET6;
+			memcpy(&e->addr.v6, nla_data(tb[KRELAY_ACL_A_IPV6]), 16);
+			e->prefixlen = 128;
+		} else {
+			return -EBADMSG;
+		}
+		if (tb[KRELAY_ACL_A_PREFIXLEN])
+			e->prefixlen = nla_get_u8(tb[KRELAY_ACL_A_PREFIXLEN]);
+		acl->n++;
+	}
 	return 0;
 }
 
@@ -684,16 +996,11 @@ static int parse_top(struct nlmsghdr *nlh, struct nlattr **tb)
 	return 0;
 }
 
-static int parse_rule(struct nlmsghdr *nlh, void *arg)
+static int parse_rule_attrs(struct nlattr **tb, struct krelay_rule *r)
 {
-	struct nlattr *tb[KRELAY_A_MAX + 1];
-	struct krelay_rule *r = arg;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	ret = parse_top(nlh, tb);
-	if (ret)
-		return ret;
 	if (!tb[KRELAY_A_RULE_ID])
 		return -EBADMSG;
 	r->id = nla_get_u32(tb[KRELAY_A_RULE_ID]);
@@ -704,21 +1011,23 @@ static int parse_rule(struct nlmsghdr *nlh, void *arg)
 		r->present |= KRELAY_RULE_F_LISTEN;
 	}
 	if (tb[KRELAY_A_BACKENDS]) {
-		struct nlattr *first = nla_data(tb[KRELAY_A_BACKENDS]);
-		struct nlattr *btb[KRELAY_BACKEND_A_MAX + 1];
-
-		if (nla_len(tb[KRELAY_A_BACKENDS]) >= NLA_HDRLEN &&
-		    !nla_parse_nested(btb, KRELAY_BACKEND_A_MAX, first, NULL) &&
-		    btb[KRELAY_BACKEND_A_ADDR]) {
-			ret = get_endpoint(btb[KRELAY_BACKEND_A_ADDR], &r->backend);
-			if (ret)
-				return ret;
-			r->present |= KRELAY_RULE_F_BACKEND;
-		}
+		ret = get_backends(tb[KRELAY_A_BACKENDS], r->backends,
+				   KRELAY_MAX_BACKENDS, &r->nbackends);
+		if (ret)
+			return ret;
+		r->present |= KRELAY_RULE_F_BACKEND;
 	}
 	if (tb[KRELAY_A_MODE]) {
 		r->mode = nla_get_u8(tb[KRELAY_A_MODE]);
 		r->present |= KRELAY_RULE_F_MODE;
+	}
+	if (tb[KRELAY_A_SCHED]) {
+		r->sched = nla_get_u8(tb[KRELAY_A_SCHED]);
+		r->present |= KRELAY_RULE_F_SCHED;
+	}
+	if (tb[KRELAY_A_HOLDDOWN_MS]) {
+		r->holddown_ms = nla_get_u32(tb[KRELAY_A_HOLDDOWN_MS]);
+		r->present |= KRELAY_RULE_F_HOLDDOWN;
 	}
 	if (tb[KRELAY_A_CONNECT_TIMEOUT_MS]) {
 		r->connect_timeout_ms = nla_get_u32(tb[KRELAY_A_CONNECT_TIMEOUT_MS]);
@@ -732,12 +1041,73 @@ static int parse_rule(struct nlmsghdr *nlh, void *arg)
 		r->backlog = nla_get_u32(tb[KRELAY_A_BACKLOG]);
 		r->present |= KRELAY_RULE_F_BACKLOG;
 	}
+	/* Absent source / ACL: none (the kernel leaves them out then). */
+	r->present |= KRELAY_RULE_F_SOURCE | KRELAY_RULE_F_ACL;
+	if (tb[KRELAY_A_SOURCE] && nla_len(tb[KRELAY_A_SOURCE]) > 0) {
+		ret = get_endpoint(tb[KRELAY_A_SOURCE], &r->source);
+		if (ret)
+			return ret;
+	}
+	if (tb[KRELAY_A_MARK]) {
+		r->mark = nla_get_u32(tb[KRELAY_A_MARK]);
+		r->present |= KRELAY_RULE_F_MARK;
+	}
+	if (tb[KRELAY_A_KEEPALIVE_S]) {
+		r->keepalive_s = nla_get_u32(tb[KRELAY_A_KEEPALIVE_S]);
+		r->present |= KRELAY_RULE_F_KEEPALIVE;
+	}
+	if (tb[KRELAY_A_ACL]) {
+		ret = get_acl(tb[KRELAY_A_ACL], &r->acl);
+		if (ret)
+			return ret;
+	}
 	if (tb[KRELAY_A_STATS]) {
 		ret = get_stats(tb[KRELAY_A_STATS], &r->stats);
 		if (ret)
 			return ret;
 		r->present |= KRELAY_RULE_F_STATS;
 	}
+	return 0;
+}
+
+static int parse_rule(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[KRELAY_A_MAX + 1];
+	int ret = parse_top(nlh, tb);
+
+	if (ret)
+		return ret;
+	return parse_rule_attrs(tb, arg);
+}
+
+static int parse_conn(struct nlattr *nest, struct krelay_conn *c)
+{
+	struct nlattr *ct[KRELAY_CONN_A_MAX + 1];
+	int ret;
+
+	if (nla_parse_nested(ct, KRELAY_CONN_A_MAX, nest, conn_policy) < 0)
+		return -EBADMSG;
+	memset(c, 0, sizeof(*c));
+	c->id = get_u64(ct, KRELAY_CONN_A_ID);
+	c->rule_id = get_u32(ct, KRELAY_CONN_A_RULE_ID);
+	if (ct[KRELAY_CONN_A_CLIENT]) {
+		ret = get_endpoint(ct[KRELAY_CONN_A_CLIENT], &c->client);
+		if (ret)
+			return ret;
+		c->has_client = 1;
+	}
+	if (ct[KRELAY_CONN_A_BACKEND]) {
+		ret = get_endpoint(ct[KRELAY_CONN_A_BACKEND], &c->backend);
+		if (ret)
+			return ret;
+		c->has_backend = 1;
+	}
+	if (ct[KRELAY_CONN_A_STATE])
+		c->state = nla_get_u8(ct[KRELAY_CONN_A_STATE]);
+	c->bytes_to_backend = get_u64(ct, KRELAY_CONN_A_BYTES_TO_BACKEND);
+	c->bytes_to_client = get_u64(ct, KRELAY_CONN_A_BYTES_TO_CLIENT);
+	c->age_ms = get_u64(ct, KRELAY_CONN_A_AGE_MS);
+	c->idle_ms = get_u64(ct, KRELAY_CONN_A_IDLE_MS);
 	return 0;
 }
 
@@ -771,7 +1141,7 @@ int krelay_rule_add(struct krelay_handle *h, const struct krelay_rule *spec,
 	int ret;
 
 	if (!(spec->present & KRELAY_RULE_F_LISTEN) ||
-	    !(spec->present & KRELAY_RULE_F_BACKEND))
+	    !(spec->present & KRELAY_RULE_F_BACKEND) || !spec->nbackends)
 		return -EINVAL;
 	msg = new_req(h, KRELAY_CMD_RULE_NEW, 0);
 	if (!msg)
@@ -818,8 +1188,7 @@ int krelay_rule_set(struct krelay_handle *h, const struct krelay_rule_ref *ref,
 
 	if (!msg)
 		return -ENOMEM;
-	c.present &= ~(unsigned int)(KRELAY_RULE_F_LISTEN | KRELAY_RULE_F_BACKLOG |
-				     KRELAY_RULE_F_STATS);
+	c.present &= ~(unsigned int)(KRELAY_RULE_F_LISTEN | KRELAY_RULE_F_STATS);
 	ret = put_ref(msg, ref);
 	if (!ret)
 		ret = put_rule_opts(msg, &c);
@@ -884,7 +1253,6 @@ struct conn_dump {
 static int conn_dump_fn(struct nlmsghdr *nlh, void *arg)
 {
 	struct nlattr *tb[KRELAY_A_MAX + 1];
-	struct nlattr *ct[KRELAY_CONN_A_MAX + 1];
 	struct conn_dump *d = arg;
 	struct krelay_conn c;
 	int ret;
@@ -894,32 +1262,9 @@ static int conn_dump_fn(struct nlmsghdr *nlh, void *arg)
 		return ret;
 	if (!tb[KRELAY_A_CONN])
 		return 0;
-	if (nla_parse_nested(ct, KRELAY_CONN_A_MAX, tb[KRELAY_A_CONN],
-			     conn_policy) < 0)
-		return -EBADMSG;
-
-	memset(&c, 0, sizeof(c));
-	c.id = get_u64(ct, KRELAY_CONN_A_ID);
-	if (ct[KRELAY_CONN_A_RULE_ID])
-		c.rule_id = nla_get_u32(ct[KRELAY_CONN_A_RULE_ID]);
-	if (ct[KRELAY_CONN_A_CLIENT]) {
-		ret = get_endpoint(ct[KRELAY_CONN_A_CLIENT], &c.client);
-		if (ret)
-			return ret;
-		c.has_client = 1;
-	}
-	if (ct[KRELAY_CONN_A_BACKEND]) {
-		ret = get_endpoint(ct[KRELAY_CONN_A_BACKEND], &c.backend);
-		if (ret)
-			return ret;
-		c.has_backend = 1;
-	}
-	if (ct[KRELAY_CONN_A_STATE])
-		c.state = nla_get_u8(ct[KRELAY_CONN_A_STATE]);
-	c.bytes_to_backend = get_u64(ct, KRELAY_CONN_A_BYTES_TO_BACKEND);
-	c.bytes_to_client = get_u64(ct, KRELAY_CONN_A_BYTES_TO_CLIENT);
-	c.age_ms = get_u64(ct, KRELAY_CONN_A_AGE_MS);
-	c.idle_ms = get_u64(ct, KRELAY_CONN_A_IDLE_MS);
+	ret = parse_conn(tb[KRELAY_A_CONN], &c);
+	if (ret)
+		return ret;
 	return d->cb(&c, d->arg);
 }
 
@@ -991,4 +1336,243 @@ int krelay_stats_get(struct krelay_handle *h, struct krelay_totals *out)
 	if (ret)
 		return ret;
 	return tr.seen ? 0 : -EBADMSG;
+}
+
+/* ------------------------------------------------------------------ */
+/* ACL and rule sets                                                   */
+
+struct acl_reply {
+	struct krelay_acl *out;
+	int seen;
+};
+
+static int acl_fn(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[KRELAY_A_MAX + 1];
+	struct acl_reply *ar = arg;
+	int ret;
+
+	ret = parse_top(nlh, tb);
+	if (ret)
+		return ret;
+	ar->out->n = 0;
+	if (tb[KRELAY_A_ACL]) {
+		ret = get_acl(tb[KRELAY_A_ACL], ar->out);
+		if (ret)
+			return ret;
+	}
+	ar->seen = 1;
+	return 0;
+}
+
+int krelay_acl_get(struct krelay_handle *h, struct krelay_acl *out)
+{
+	struct acl_reply ar = { .out = out };
+	struct nl_msg *msg = new_req(h, KRELAY_CMD_ACL_GET, 0);
+	int ret;
+
+	out->n = 0;
+	if (!msg)
+		return -ENOMEM;
+	ret = xfer(h, msg, acl_fn, &ar);
+	if (ret)
+		return ret;
+	return ar.seen ? 0 : -EBADMSG;
+}
+
+int krelay_acl_set(struct krelay_handle *h, const struct krelay_acl *acl)
+{
+	struct nl_msg *msg = new_req(h, KRELAY_CMD_ACL_SET, 0);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	ret = put_acl(msg, acl);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return xfer(h, msg, NULL, NULL);
+}
+
+/* A RULESET_SET with thousands of full rules outgrows a page. */
+static struct nl_msg *new_big_req(struct krelay_handle *h, uint8_t cmd,
+				  size_t size)
+{
+	struct nl_msg *msg = nlmsg_alloc_size(size);
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0, 0,
+			 cmd, KRELAY_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Upper bound of the bytes one rule takes in a request. */
+static size_t rule_msg_size(const struct krelay_rule *r)
+{
+	return 256 + r->nbackends * 64 + r->acl.n * 48;
+}
+
+int krelay_ruleset_set(struct krelay_handle *h, const struct krelay_rule *rules,
+		       size_t n, const struct krelay_acl *global)
+{
+	struct nlattr *list, *one;
+	struct nl_msg *msg;
+	size_t i, size = 4096;
+	int ret = 0;
+
+	if (n > KRELAY_MAX_RULESET)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		if (!(rules[i].present & KRELAY_RULE_F_LISTEN) ||
+		    !(rules[i].present & KRELAY_RULE_F_BACKEND) ||
+		    !rules[i].nbackends)
+			return -EINVAL;
+		size += rule_msg_size(&rules[i]);
+	}
+	if (global)
+		size += global->n * 48;
+
+	msg = new_big_req(h, KRELAY_CMD_RULESET_SET, size);
+	if (!msg)
+		return -ENOMEM;
+	list = nla_nest_start(msg, KRELAY_A_RULES | NLA_F_NESTED);
+	if (!list) {
+		ret = -EMSGSIZE;
+		goto fail;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		struct krelay_rule r = rules[i];
+
+		r.present &= ~(unsigned int)KRELAY_RULE_F_STATS;
+		one = nla_nest_start(msg, (int)(i + 1) | NLA_F_NESTED);
+		if (!one) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		ret = put_endpoint(msg, KRELAY_A_LISTEN, &r.listen);
+		if (!ret)
+			ret = put_rule_opts(msg, &r);
+		if (!ret)
+			nla_nest_end(msg, one);
+	}
+	if (ret)
+		goto fail;
+	nla_nest_end_keep_empty(msg, list);	/* no rules: delete them all */
+	if (global) {
+		ret = put_acl(msg, global);
+		if (ret)
+			goto fail;
+	}
+	return xfer(h, msg, NULL, NULL);
+fail:
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* events                                                              */
+
+int krelay_monitor_start(struct krelay_handle *h)
+{
+	int grp, ret;
+
+	grp = genl_ctrl_resolve_grp(h->sk, KRELAY_GENL_NAME,
+				    KRELAY_MCGRP_EVENTS);
+	if (grp < 0)
+		return nlerr_to_errno(grp);
+	ret = nl_socket_add_membership(h->sk, grp);
+	if (ret < 0)
+		return nlerr_to_errno(ret);
+	/* Bursts (a rule set, many connections) must not overflow it. */
+	(void)nl_socket_set_buffer_size(h->sk, 4 << 20, 0);
+	return 0;
+}
+
+int krelay_monitor_fd(const struct krelay_handle *h)
+{
+	return nl_socket_get_fd(h->sk);
+}
+
+/* Turn one notification into @ev; 1 when it is not an event we know. */
+static int parse_event(struct nlmsghdr *nlh, struct krelay_event *ev)
+{
+	struct nlattr *tb[KRELAY_A_MAX + 1];
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	int ret;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+		return -EBADMSG;
+	ret = parse_top(nlh, tb);
+	if (ret)
+		return ret;
+	memset(ev, 0, sizeof(*ev));
+	switch (gh->cmd) {
+	case KRELAY_CMD_RULE_NEW:
+	case KRELAY_CMD_RULE_SET:
+	case KRELAY_CMD_RULE_DEL:
+		ev->type = gh->cmd == KRELAY_CMD_RULE_NEW ? KRELAY_EV_RULE_NEW :
+			gh->cmd == KRELAY_CMD_RULE_SET ? KRELAY_EV_RULE_SET :
+			KRELAY_EV_RULE_DEL;
+		ret = parse_rule_attrs(tb, &ev->rule);
+		ev->rule_id = ev->rule.id;
+		return ret;
+	case KRELAY_CMD_CONN_GET:
+	case KRELAY_CMD_CONN_DEL:
+		ev->type = gh->cmd == KRELAY_CMD_CONN_GET ? KRELAY_EV_CONN_OPEN :
+			KRELAY_EV_CONN_CLOSE;
+		if (!tb[KRELAY_A_CONN])
+			return -EBADMSG;
+		ret = parse_conn(tb[KRELAY_A_CONN], &ev->conn);
+		ev->rule_id = ev->conn.rule_id;
+		return ret;
+	case KRELAY_CMD_BACKEND_EVENT: {
+		size_t nb = 0;
+
+		ev->type = KRELAY_EV_BACKEND;
+		if (!tb[KRELAY_A_BACKENDS])
+			return -EBADMSG;
+		ev->rule_id = get_u32(tb, KRELAY_A_RULE_ID);
+		ret = get_backends(tb[KRELAY_A_BACKENDS], &ev->backend, 1, &nb);
+		if (ret)
+			return ret;
+		return nb == 1 ? 0 : -EBADMSG;
+	}
+	default:
+		return 1;
+	}
+}
+
+int krelay_monitor_read(struct krelay_handle *h, krelay_event_cb cb, void *arg)
+{
+	struct krelay_event *ev;
+	struct nlmsghdr *nlh;
+	ssize_t n = recv_one(h);
+	int rem, ret = 0;
+
+	if (n <= 0)
+		return (int)n;
+	ev = malloc(sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	rem = (int)n;
+	for (nlh = (struct nlmsghdr *)h->rbuf; !ret && nlmsg_ok(nlh, rem);
+	     nlh = nlmsg_next(nlh, &rem)) {
+		if (nlh->nlmsg_type != h->family)
+			continue;
+		ret = parse_event(nlh, ev);
+		if (ret == 1) {
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
+		ret = cb(ev, arg);
+	}
+	free(ev);
+	return ret;
 }

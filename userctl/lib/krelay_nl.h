@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include <linux/krelay.h>
+
 /* An endpoint; port in host byte order (the library converts on the wire). */
 struct krelay_endpoint {
 	int family;			/* AF_INET or AF_INET6 */
@@ -37,36 +39,87 @@ struct krelay_stats {
 	uint64_t connect_refused;
 	uint64_t idle_timeout;
 	uint64_t aborted;
+	uint64_t denied;
+	uint64_t failovers;
 	uint64_t bytes_to_backend;
 	uint64_t bytes_to_client;
 	uint64_t bytes_zerocopy;
 	uint64_t bytes_copied;
 };
 
+/*
+ * One backend of a rule.  Requests carry @addr and @weight (0: not sent,
+ * the kernel's default 1); the rest is what the kernel reports.
+ */
+struct krelay_backend {
+	struct krelay_endpoint addr;
+	uint32_t weight;
+	int has_state;			/* the kernel reported the fields below */
+	uint8_t state;			/* enum krelay_backend_state */
+	uint32_t down_ms;		/* hold-down time left */
+	uint64_t conns;
+	uint64_t failed;
+	uint64_t active;
+	uint64_t bytes_to_backend;
+	uint64_t bytes_to_client;
+};
+
+/* One ACL entry: allow or deny a CIDR prefix (host bits zero). */
+struct krelay_acl_entry {
+	uint8_t action;			/* enum krelay_acl_action */
+	uint8_t family;			/* AF_INET or AF_INET6 */
+	uint8_t prefixlen;		/* 0..32 or 0..128 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+/* An ACL: the netns-wide one, or a rule's. */
+struct krelay_acl {
+	size_t n;
+	struct krelay_acl_entry e[KRELAY_MAX_ACL];
+};
+
 /* Which optional parts of a struct krelay_rule are meaningful. */
 enum {
 	KRELAY_RULE_F_LISTEN		= 1u << 0,
-	KRELAY_RULE_F_BACKEND		= 1u << 1,
+	KRELAY_RULE_F_BACKEND		= 1u << 1,	/* the backend list */
 	KRELAY_RULE_F_MODE		= 1u << 2,
 	KRELAY_RULE_F_CONNECT_TIMEOUT	= 1u << 3,
 	KRELAY_RULE_F_IDLE_TIMEOUT	= 1u << 4,
 	KRELAY_RULE_F_BACKLOG		= 1u << 5,
 	KRELAY_RULE_F_STATS		= 1u << 6,
+	KRELAY_RULE_F_SCHED		= 1u << 7,
+	KRELAY_RULE_F_HOLDDOWN		= 1u << 8,
+	KRELAY_RULE_F_SOURCE		= 1u << 9,	/* family 0: none */
+	KRELAY_RULE_F_MARK		= 1u << 10,
+	KRELAY_RULE_F_KEEPALIVE		= 1u << 11,
+	KRELAY_RULE_F_ACL		= 1u << 12,
 };
 
 /*
  * A rule, as the kernel reports it, and as a request carries it (rule add,
- * rule set: only the parts flagged in @present are sent).
+ * rule set, rule sets: only the parts flagged in @present are sent).
+ * A rule the kernel reports without KRELAY_A_SOURCE / KRELAY_A_ACL gets
+ * KRELAY_RULE_F_SOURCE (family 0) / KRELAY_RULE_F_ACL (n 0): none.
  */
 struct krelay_rule {
 	uint32_t id;			/* 0 when unknown */
 	unsigned int present;		/* KRELAY_RULE_F_* */
 	struct krelay_endpoint listen;
-	struct krelay_endpoint backend;
+	size_t nbackends;
+	struct krelay_backend backends[KRELAY_MAX_BACKENDS];
 	uint8_t mode;			/* enum krelay_mode */
+	uint8_t sched;			/* enum krelay_sched */
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
 	uint32_t backlog;
+	uint32_t holddown_ms;
+	struct krelay_endpoint source;	/* port 0: any */
+	uint32_t mark;
+	uint32_t keepalive_s;
+	struct krelay_acl acl;
 	struct krelay_stats stats;
 };
 
@@ -83,7 +136,7 @@ struct krelay_totals {
 	struct krelay_stats stats;
 };
 
-/* One live connection (KRELAY_CMD_CONN_GET dump). */
+/* One live connection (KRELAY_CMD_CONN_GET dump, connection events). */
 struct krelay_conn {
 	uint64_t id;
 	uint32_t rule_id;
@@ -96,6 +149,24 @@ struct krelay_conn {
 	uint64_t bytes_to_client;
 	uint64_t age_ms;
 	uint64_t idle_ms;
+};
+
+/* A notification of the "events" multicast group. */
+enum krelay_event_type {
+	KRELAY_EV_RULE_NEW,
+	KRELAY_EV_RULE_SET,
+	KRELAY_EV_RULE_DEL,
+	KRELAY_EV_CONN_OPEN,
+	KRELAY_EV_CONN_CLOSE,
+	KRELAY_EV_BACKEND,		/* up or down: see backend.state */
+};
+
+struct krelay_event {
+	enum krelay_event_type type;
+	struct krelay_rule rule;	/* RULE_*: the rule */
+	struct krelay_conn conn;	/* CONN_*: the connection */
+	uint32_t rule_id;		/* BACKEND: the rule, */
+	struct krelay_backend backend;	/* and the backend */
 };
 
 struct krelay_handle;
@@ -150,5 +221,30 @@ int krelay_rule_dump(struct krelay_handle *h, krelay_rule_cb cb, void *arg);
 int krelay_conn_dump(struct krelay_handle *h, uint32_t rule_id,
 		     krelay_conn_cb cb, void *arg);
 int krelay_stats_get(struct krelay_handle *h, struct krelay_totals *out);
+
+/* The netns-wide ACL (ACL_GET) and its replacement (ACL_SET). */
+int krelay_acl_get(struct krelay_handle *h, struct krelay_acl *out);
+int krelay_acl_set(struct krelay_handle *h, const struct krelay_acl *acl);
+
+/*
+ * Make the netns' rules match @rules[0..@n) in one transaction
+ * (RULESET_SET); with @global != NULL the netns-wide ACL is replaced too.
+ * Every rule needs KRELAY_RULE_F_LISTEN and at least one backend.
+ */
+int krelay_ruleset_set(struct krelay_handle *h, const struct krelay_rule *rules,
+		       size_t n, const struct krelay_acl *global);
+
+/*
+ * Events.  krelay_monitor_start() joins the "events" multicast group on @h
+ * (use a handle for nothing else afterwards); krelay_monitor_fd() can then be
+ * polled, and krelay_monitor_read() receives one datagram (it blocks when
+ * nothing is queued) and calls @cb for each event in it.  -ENOBUFS means the
+ * socket overflowed and events were lost; reading may go on.
+ */
+typedef int (*krelay_event_cb)(const struct krelay_event *ev, void *arg);
+
+int krelay_monitor_start(struct krelay_handle *h);
+int krelay_monitor_fd(const struct krelay_handle *h);
+int krelay_monitor_read(struct krelay_handle *h, krelay_event_cb cb, void *arg);
 
 #endif /* KRELAY_NL_H */

@@ -177,8 +177,10 @@ static void test_rule_add(void **state)
 	assert_int_equal(r->present, KRELAY_RULE_F_LISTEN | KRELAY_RULE_F_BACKEND);
 	fmt_endpoint(&r->listen, buf, sizeof(buf));
 	assert_string_equal(buf, "0.0.0.0:9000");
-	fmt_endpoint(&r->backend, buf, sizeof(buf));
+	assert_int_equal(r->nbackends, 1);
+	fmt_endpoint(&r->backends[0].addr, buf, sizeof(buf));
 	assert_string_equal(buf, "127.0.0.1:5201");
+	assert_int_equal(r->backends[0].weight, 0);	/* not sent */
 
 	ok("rule add [::]:9000 to [::1]:80 mode copy connect-timeout 2s idle-timeout 1m backlog 512",
 	   &c);
@@ -227,8 +229,8 @@ static void test_rule_add(void **state)
 	    "invalid mode \"zerocopy\"");
 	bad("rule add 127.0.0.1:9000 to 127.0.0.1:80 frob 1",
 	    "unknown keyword \"frob\"");
-	bad("rule add 127.0.0.1:9000 to 127.0.0.1:80 to 1.1.1.1:1",
-	    "\"to\" given twice");
+	bad("rule add 127.0.0.1:9000 to 127.0.0.1:80 to 127.0.0.1:80",
+	    "backend \"127.0.0.1:80\" given twice");
 	bad("rule add 127.0.0.1:9000 127.0.0.1:80", "unknown keyword \"127.0.0.1:80\"");
 }
 
@@ -275,7 +277,8 @@ static void test_rule_ref_cmds(void **state)
 	bad("rule del 0.0.0.0:9000 extra", "unexpected argument \"extra\"");
 	bad("rule list id 1 2", "unexpected argument \"2\"");
 	bad("rule set id 1", "nothing to change");
-	bad("rule set id 1 backlog 5", "backlog cannot be changed");
+	ok("rule set id 1 backlog 5", &c);
+	assert_int_equal(c.rule.present, KRELAY_RULE_F_BACKLOG);
 	bad("rule set id 1 mode", "missing value after \"mode\"");
 }
 
@@ -318,6 +321,194 @@ static void test_conn_stats(void **state)
 	bad("stats id 1 more", "unexpected argument \"more\"");
 }
 
+static void test_rule_features(void **state)
+{
+	struct userctl_cmd c;
+	struct krelay_rule *r = &c.rule;
+	char buf[128];
+
+	(void)state;
+	ok("rule add :9000 to 10.0.0.1:80 weight 2 to 10.0.0.2:80 to [::1]:81 weight 10000 sched wrr holddown 5s src 10.0.0.9 mark 7 keepalive 30 allow 10.0.0.0/8 deny 10.1.0.0/16 allow fd00::/8",
+	   &c);
+	assert_int_equal(r->nbackends, 3);
+	assert_int_equal(r->backends[0].weight, 2);
+	assert_int_equal(r->backends[1].weight, 0);
+	assert_int_equal(r->backends[2].weight, 10000);
+	assert_int_equal(r->backends[2].addr.family, AF_INET6);
+	fmt_backends(r, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.1:80*2,10.0.0.2:80,[::1]:81*10000");
+	assert_int_equal(r->sched, KRELAY_SCHED_WRR);
+	assert_int_equal(r->holddown_ms, 5000);
+	assert_int_equal(r->source.family, AF_INET);
+	assert_int_equal(r->source.port, 0);
+	assert_int_equal(r->mark, 7);
+	assert_int_equal(r->keepalive_s, 30);
+	assert_int_equal(r->acl.n, 3);
+	assert_int_equal(r->acl.e[0].action, KRELAY_ACL_ALLOW);
+	assert_int_equal(r->acl.e[1].action, KRELAY_ACL_DENY);
+	assert_int_equal(r->acl.e[1].prefixlen, 16);
+	fmt_prefix(&r->acl.e[2], buf, sizeof(buf));
+	assert_string_equal(buf, "fd00::/8");
+	assert_true(r->present & KRELAY_RULE_F_ACL);
+	assert_true(r->present & KRELAY_RULE_F_SOURCE);
+	assert_true(r->present & KRELAY_RULE_F_MARK);
+
+	ok("rule add :1 to 1.1.1.1:1 sched lc keepalive 2m holddown off src [::1]:4000 allow 1.2.3.4",
+	   &c);
+	assert_int_equal(r->sched, KRELAY_SCHED_LC);
+	assert_int_equal(r->keepalive_s, 120);
+	assert_int_equal(r->holddown_ms, 0);
+	assert_true(r->present & KRELAY_RULE_F_HOLDDOWN);
+	assert_int_equal(r->source.family, AF_INET6);
+	assert_int_equal(r->source.port, 4000);
+	assert_int_equal(r->acl.e[0].prefixlen, 32);
+	ok("rule add :1 to 1.1.1.1:1 keepalive off mark 0 sched r", &c);
+	assert_int_equal(r->keepalive_s, 0);
+	assert_true(r->present & KRELAY_RULE_F_KEEPALIVE);
+	assert_int_equal(r->sched, KRELAY_SCHED_RR);
+
+	/* bad values name themselves */
+	bad("rule add :1 to 1.1.1.1:1 weight 0", "invalid weight \"0\"");
+	bad("rule add :1 to 1.1.1.1:1 weight 10001", "invalid weight \"10001\"");
+	bad("rule add :1 weight 2 to 1.1.1.1:1", "\"weight\" must follow \"to BACKEND\"");
+	bad("rule add :1 to 1.1.1.1:1 weight 2 weight 3", "must follow");
+	bad("rule add :1 to 1.1.1.1:1 mode copy weight 2", "must follow");
+	bad("rule add :1 to 1.1.1.1:1 sched fastest", "invalid sched \"fastest\"");
+	bad("rule add :1 to 1.1.1.1:1 sched rr sched lc", "\"sched\" given twice");
+	bad("rule add :1 to 1.1.1.1:1 holddown 2h", "invalid holddown \"2h\"");
+	bad("rule add :1 to 1.1.1.1:1 holddown soon", "holddown");
+	bad("rule add :1 to 1.1.1.1:1 src nowhere", "invalid address \"nowhere\"");
+	bad("rule add :1 to 1.1.1.1:1 src none", "only makes sense for rule set");
+	bad("rule add :1 to 1.1.1.1:1 mark -1", "invalid mark \"-1\"");
+	bad("rule add :1 to 1.1.1.1:1 mark 4294967296", "invalid mark");
+	bad("rule add :1 to 1.1.1.1:1 keepalive 32768", "invalid keepalive \"32768\"");
+	bad("rule add :1 to 1.1.1.1:1 keepalive 1500ms", "whole seconds");
+	bad("rule add :1 to 1.1.1.1:1 keepalive 10h", "invalid keepalive");
+	bad("rule add :1 to 1.1.1.1:1 allow 10.0.0.1/8",
+	    "invalid prefix \"10.0.0.1/8\": host bits set beyond /8 (did you mean 10.0.0.0/8?)");
+	bad("rule add :1 to 1.1.1.1:1 deny fd00::1/64", "host bits set");
+	bad("rule add :1 to 1.1.1.1:1 allow 10.0.0.0/33", "prefix length");
+	bad("rule add :1 to 1.1.1.1:1 allow 10.0.0.*", "invalid prefix \"10.0.0.*\"");
+	bad("rule add :1 to 1.1.1.1:1 allow 1.2.3.4 allow 1.2.3.4", "given twice");
+	bad("rule add :1 to 1.1.1.1:1 acl flush", "only makes sense for rule set");
+	bad("rule add :1 to 1.1.1.1:1 m", "missing value after \"m\"");
+	bad("rule add :1 to 1.1.1.1:1 a 1", "ambiguous keyword \"a\"");
+	bad("rule add :1 to 1.1.1.1:1 s rr", "ambiguous keyword \"s\"");
+
+	/* rule set: atomic, everything optional */
+	ok("rule set id 3 to 10.0.0.5:80 weight 4 to 10.0.0.6:80 sched lc src none acl flush mark 9",
+	   &c);
+	assert_int_equal(c.rule.present,
+			 KRELAY_RULE_F_BACKEND | KRELAY_RULE_F_SCHED |
+			 KRELAY_RULE_F_SOURCE | KRELAY_RULE_F_ACL |
+			 KRELAY_RULE_F_MARK);
+	assert_int_equal(c.rule.nbackends, 2);
+	assert_int_equal(c.rule.source.family, 0);
+	assert_int_equal(c.rule.acl.n, 0);
+	ok("rule set *:9000 deny 10.0.0.0/8", &c);
+	assert_int_equal(c.rule.present, KRELAY_RULE_F_ACL);
+	assert_int_equal(c.rule.acl.n, 1);
+	bad("rule set id 3 allow 1.2.3.4 acl flush", "exclude each other");
+	bad("rule set id 3 acl flush deny 1.2.3.4", "exclude each other");
+	bad("rule set id 3 acl frob", "acl frob");
+}
+
+static void test_backend_acl(void **state)
+{
+	struct userctl_cmd c;
+	char buf[64];
+
+	(void)state;
+	ok("backend add id 2 10.0.0.3:80 weight 5", &c);
+	assert_int_equal(c.object, UC_OBJ_BACKEND);
+	assert_int_equal(c.command, UC_CMD_ADD);
+	assert_int_equal(c.ref.id, 2);
+	assert_int_equal(c.backend.weight, 5);
+	fmt_endpoint(&c.backend.addr, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.3:80");
+	ok("b a 0.0.0.0:9000 [::1]:80", &c);
+	assert_int_equal(c.backend.weight, 0);
+	assert_int_equal(c.backend.addr.family, AF_INET6);
+	ok("backend del *:9000 10.0.0.3:80", &c);
+	assert_int_equal(c.command, UC_CMD_DEL);
+	ok("backend set id 1 10.0.0.3:80 weight 1", &c);
+	assert_int_equal(c.command, UC_CMD_SET);
+	assert_int_equal(c.backend.weight, 1);
+	ok("backend list", &c);
+	assert_int_equal(c.command, UC_CMD_LIST);
+	assert_false(c.has_ref);
+	ok("backend", &c);
+	assert_int_equal(c.command, UC_CMD_LIST);
+	ok("backend show id 4", &c);
+	assert_int_equal(c.ref.id, 4);
+	bad("backend set id 1 10.0.0.3:80", "missing \"weight W\"");
+	bad("backend set id 1 10.0.0.3:80 weight 0", "invalid weight \"0\"");
+	bad("backend del id 1 10.0.0.3:80 weight 2", "unexpected argument \"weight\"");
+	bad("backend add id 1", "missing BACKEND");
+	bad("backend add id 1 nowhere", "\"nowhere\"");
+	bad("backend add id 1 1.1.1.1:1 frob 2", "unknown keyword \"frob\"");
+	bad("backend frob", "unknown command \"frob\"");
+
+	ok("acl", &c);
+	assert_int_equal(c.object, UC_OBJ_ACL);
+	assert_int_equal(c.command, UC_CMD_LIST);
+	ok("acl add deny 10.9.0.0/16", &c);
+	assert_int_equal(c.command, UC_CMD_ADD);
+	assert_int_equal(c.acl_entry.action, KRELAY_ACL_DENY);
+	assert_int_equal(c.acl_entry.prefixlen, 16);
+	ok("acl del a ::1", &c);
+	assert_int_equal(c.command, UC_CMD_DEL);
+	assert_int_equal(c.acl_entry.action, KRELAY_ACL_ALLOW);
+	assert_int_equal(c.acl_entry.prefixlen, 128);
+	ok("acl flush", &c);
+	assert_int_equal(c.command, UC_CMD_FLUSH);
+	bad("acl add permit 1.2.3.4", "expected allow or deny, not \"permit\"");
+	bad("acl add allow", "missing PREFIX");
+	bad("acl add allow 10.0.0.1/24", "host bits set");
+	bad("acl flush now", "unexpected argument \"now\"");
+	bad("a l", "ambiguous object \"a\"");
+}
+
+static void test_monitor_apply(void **state)
+{
+	struct userctl_cmd c;
+
+	(void)state;
+	ok("monitor", &c);
+	assert_int_equal(c.object, UC_OBJ_MONITOR);
+	assert_int_equal(c.monitor_mask, 0);
+	assert_true(c.monitor_count == 0);
+	ok("-j -t monitor conn backend count 3", &c);
+	assert_true(c.opts.json && c.opts.timestamp);
+	assert_int_equal(c.monitor_mask, UC_MON_CONN | UC_MON_BACKEND);
+	assert_true(c.monitor_count == 3);
+	ok("m r", &c);
+	assert_int_equal(c.monitor_mask, UC_MON_RULE);
+	ok("monitor all", &c);
+	assert_int_equal(c.monitor_mask, UC_MON_RULE | UC_MON_CONN | UC_MON_BACKEND);
+	bad("monitor count 0", "invalid count \"0\"");
+	bad("monitor count", "missing value after \"count\"");
+	bad("monitor frob", "unknown event kind \"frob\"");
+
+	ok("apply /etc/rinetd.conf", &c);
+	assert_int_equal(c.object, UC_OBJ_APPLY);
+	assert_string_equal(c.file, "/etc/rinetd.conf");
+	assert_false(c.dry_run);
+	ok("ap x.conf --dry-run", &c);
+	assert_true(c.dry_run);
+	ok("apply -n -", &c);
+	assert_true(c.dry_run);
+	assert_string_equal(c.file, "-");
+	ok("apply help", &c);
+	assert_int_equal(c.action, UC_ACT_HELP);
+	bad("apply", "missing FILE");
+	bad("apply a b", "unexpected argument \"b\"");
+	bad("apply a --force", "unknown option \"--force\"");
+	ok("export", &c);
+	assert_int_equal(c.object, UC_OBJ_EXPORT);
+	bad("export x", "unexpected argument \"x\"");
+}
+
 static void test_trace(void **state)
 {
 	struct userctl_cmd c;
@@ -344,6 +535,9 @@ int main(void)
 		cmocka_unit_test(test_rule_add),
 		cmocka_unit_test(test_rule_ref_cmds),
 		cmocka_unit_test(test_conn_stats),
+		cmocka_unit_test(test_rule_features),
+		cmocka_unit_test(test_backend_acl),
+		cmocka_unit_test(test_monitor_apply),
 		cmocka_unit_test(test_trace),
 	};
 
