@@ -7,6 +7,7 @@
 #   make demo            deps, build, boot a 6.1 VM, relay iperf3, show stats and tracer report
 #   make check           the full test suite (unit tests, VM scenarios on 6.1 and 6.12)
 #   make bench           benchmark krelay against userspace relays in one VM boot
+#   make profile         perf profile of one iperf3 stream: direct, krelay, haproxy
 #   make install         userctl, man page, completion under $(DESTDIR)$(PREFIX)
 #   make dkms-install    dkms add/build/install for every supported kernel installed
 #
@@ -23,7 +24,7 @@ DESTDIR ?=
 MODSRC := Kbuild VERSION include kmod kprobes
 
 
-.PHONY: all deps modules modules-all userctl tools unit check check-scale demo bench \
+.PHONY: all deps modules modules-all userctl tools unit check check-scale demo bench profile \
 	install uninstall dkms-install dkms-remove clean lint
 
 all: modules userctl tools
@@ -59,6 +60,9 @@ check:
 # Scenarios kept out of `make check` (suite=scale in their header).
 check-scale:
 	SUITE=scale scripts/check.sh
+
+profile: modules-all userctl tools
+	scripts/profile.sh
 
 demo:
 	scripts/demo.sh

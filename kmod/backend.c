@@ -78,7 +78,7 @@ static int krelay_pick_rr(struct krelay_rule *rule,
 {
 	u32 n = cfg->nbackends, start, k, i;
 
-	start = (u32)atomic_inc_return(&rule->rr) % n;
+	start = (u32)(atomic_inc_return(&rule->rr) - 1) % n;
 	for (k = 0; k < n; k++) {
 		i = (start + k) % n;
 		if (!krelay_untried(c, cfg, i))

@@ -13,7 +13,7 @@
 # Environment: KERNELS="kver ..." restricts the kernels, SCENARIOS="a b"
 # restricts the VM scenarios, SUITE=scale runs the scenarios marked
 # suite=scale instead of the default ones, CHECK_SKIP_LINT=1 skips static
-# analysis.
+# analysis.  CHECK_JOBS=N runs N VMs at a time (default 2).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -113,27 +113,60 @@ scen_list() { # KVER
 }
 # Scenarios with "initramfs=dkms" in their header boot the modules that
 # `make dkms-install` put under /lib/modules/KVER/updates/dkms/.
+#
+# VMs run CHECK_JOBS at a time (default 2): many scenarios spend much of
+# their time waiting for timeouts, so two guests share the two host cores
+# well.  Each kernel's harness scenario runs first, then the rest longest
+# first (by the timeout in their header), so the long ones do not trail.
+scen_timeout() { sed -n 's/^# vm: //p' "tests/vm/$1.sh" | tr ' ' '\n' | sed -n 's/^timeout=//p' | head -n1; }
+jobs=()   # "KVER SCENARIO IMAGE"
 dkms_done=
 for k in "${built[@]}"; do
 	initrd=out/$k/initramfs.cpio.gz
 	step "initramfs for $k" scripts/initramfs.sh "$k" "$initrd" || continue
-	# harness first, then the rest in name order
-	for s in $(scen_list "$k" | sort | awk '$0=="harness"{print; next} {r=r $0 "\n"} END {printf "%s", r}'); do
-		t0=$(date +%s)
+	dkms_img=
+	list=$(scen_list "$k")
+	echo "$list" | grep -qx harness && jobs+=("$k harness $initrd")
+	for s in $(for s in $list; do [ "$s" = harness ] || echo "$(scen_timeout "$s") $s"; done |
+		sort -k1,1nr -k2 | awk '{print $2}'); do
 		img=$initrd
 		if sed -n 's/^# vm: //p' "tests/vm/$s.sh" | grep -qw 'initramfs=dkms'; then
 			if [ -z "$dkms_done" ]; then
 				dkms_done=1
 				step "make dkms-install (all supported kernels)" make --no-print-directory dkms-install
 			fi
-			img=out/$k/initramfs-dkms.cpio.gz
-			step "DKMS initramfs for $k" scripts/initramfs.sh -d "$k" "$img" || continue
+			if [ -z "$dkms_img" ]; then
+				dkms_img=out/$k/initramfs-dkms.cpio.gz
+				step "DKMS initramfs for $k" scripts/initramfs.sh -d "$k" "$dkms_img" ||
+					{ dkms_img=; continue; }
+			fi
+			img=$dkms_img
 		fi
-		scripts/vm-run.sh -i "$img" "$k" "$s" >/dev/null 2>&1
+		jobs+=("$k $s $img")
+	done
+done
+
+declare -A running=()   # pid -> "KVER SCENARIO START"
+reap() { # wait for one VM job and record its verdict
+	local pid k s t0
+	wait -n -p pid "${!running[@]}" 2>/dev/null || true
+	[ -n "${pid:-}" ] && [ -n "${running[$pid]:-}" ] || return 0
+	read -r k s t0 <<<"${running[$pid]}"
+	unset "running[$pid]"
+	if [ -f "out/$k/$s/verdict" ]; then
 		while read -r st rest; do
 			record "$st" "[$k] $rest"
 		done <"out/$k/$s/verdict"
-		echo "    ($s on $k: $(($(date +%s) - t0))s)"
-	done
+	else
+		record FAIL "[$k] $s: the VM runner left no verdict"
+	fi
+	echo "    ($s on $k: $(($(date +%s) - t0))s)"
+}
+for j in "${jobs[@]}"; do
+	read -r k s img <<<"$j"
+	while [ ${#running[@]} -ge "${CHECK_JOBS:-2}" ]; do reap; done
+	scripts/vm-run.sh -i "$img" "$k" "$s" >/dev/null 2>&1 &
+	running[$!]="$k $s $(date +%s)"
 done
+while [ ${#running[@]} -gt 0 ]; do reap; done
 finish

@@ -21,7 +21,7 @@ PKGS=(
 	# install path
 	dkms man-db
 	# benchmark peers and charts (make bench)
-	haproxy rinetd nginx-light libnginx-mod-stream gnuplot-nox
+	haproxy rinetd nginx-light libnginx-mod-stream gnuplot-nox linux-perf
 )
 
 missing=()

@@ -160,6 +160,7 @@ cp "$TOP/VERSION" "$root/etc/krelay-version"
 cp "$TOP/tests/vm/init" "$root/init"
 chmod +x "$root/init"
 cp "$TOP"/tests/vm/*.sh "$root/tests/"
+cp "$TOP/README.md" "$root/tests/README.md"   # readme-examples runs its examples
 [ -d "$TOP/tests/vm/data" ] && cp -r "$TOP/tests/vm/data" "$root/tests/"
 
 mkdir -p "$(dirname "$OUT")"

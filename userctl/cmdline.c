@@ -486,8 +486,8 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 				return UC_USAGE_ERROR;
 			break;
 		case W_MARK:
-			if (parse_u32_range(v, 0, UINT32_MAX, &r->mark))
-				return fail(a, "invalid mark \"%s\": must be 0-%u (0: none)",
+			if (parse_mark(v, &r->mark))
+				return fail(a, "invalid mark \"%s\": must be 0-%u or 0x0-0xffffffff (0: none)",
 					    v, UINT32_MAX);
 			break;
 		case W_KEEPALIVE:
@@ -986,7 +986,7 @@ static const char usage_rule[] =
 "               holddown: 0 or off disables; connect-timeout 1ms-10m, idle-timeout\n"
 "               up to 1d, holddown up to 1h; keepalive 1-32767 s)\n"
 "       PREFIX := { A.B.C.D[/N] | IPV6[/N] }  (host bits must be zero)\n"
-"       weight 1-10000 (default 1), backlog 1-65535, mark 0-4294967295 (0: none)\n"
+"       weight 1-10000 (default 1), backlog 1-65535, mark 0-4294967295 or hex 0x0-0xffffffff (0: none)\n"
 "rule set changes everything it names in one transaction; \"to\" replaces the\n"
 "backend list, allow/deny replace the rule's ACL, \"acl flush\" clears it.\n";
 

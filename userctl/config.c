@@ -401,7 +401,7 @@ static int read_option(struct reader *r, struct krelay_rule *rule,
 		rule->present |= KRELAY_RULE_F_BACKLOG;
 		return 0;
 	default:	/* K_MARK */
-		if (parse_u32_range(v, 0, UINT32_MAX, &rule->mark))
+		if (parse_mark(v, &rule->mark))
 			return error_at(r, vcol, "invalid mark \"%s\": must be 0-%u",
 					shown(v, sh, sizeof(sh)), UINT32_MAX);
 		rule->present |= KRELAY_RULE_F_MARK;

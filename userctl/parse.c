@@ -104,6 +104,34 @@ int parse_u32_range(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+/* A mark, as iproute2 takes it: decimal or 0x-prefixed hexadecimal. */
+int parse_mark(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return parse_u32_range(s, 0, UINT32_MAX, out);
+	p = s + 2;
+	if (!*p || strlen(p) > 8)
+		return -EINVAL;
+	for (; *p; p++) {
+		int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return -EINVAL;
+		v = v * 16 + (uint64_t)d;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int parse_duration_ms(const char *s, uint32_t *ms)
 {
 	static const struct {

@@ -58,6 +58,7 @@ void kw_list(const char *word, const struct keyword *tab, size_t n,
 /* Decimal numbers: digits only, no sign, no spaces.  0 / -EINVAL / -ERANGE. */
 int parse_u64(const char *s, uint64_t *out);
 int parse_u32_range(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+int parse_mark(const char *s, uint32_t *out);	/* decimal or 0xHEX */
 
 /*
  * A duration in milliseconds: "500", "500ms", "5s", "2m", "1h", "1d" (a

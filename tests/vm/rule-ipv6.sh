@@ -47,9 +47,10 @@ t_check "curl over IPv6 byte-exact" cmp /tmp/www/blob /tmp/blob.got
 
 # connections show v6 client addresses
 ( sleep 3 | socat - 'TCP6:[::1]:9301' >/dev/null 2>&1 ) &
+held=$!
 sleep 1
 t_match "conn list shows the IPv6 client" "$(userctl conn list)" '\[::1\]:[0-9]+'
-wait
+wait $held
 
 t_eq "bytes counted both ways" \
 	"$([ "$(userctl -j stats | jq '.totals.bytes_to_backend > 0 and .totals.bytes_to_client > 0')" = true ] && echo yes)" yes

@@ -167,6 +167,17 @@ static void test_numbers(void **state)
 	assert_int_equal(parse_u32_range("4294967295", 1, UINT32_MAX, &u), 0);
 	assert_int_equal(parse_u32_range("4294967296", 1, UINT32_MAX, &u),
 			 -ERANGE);
+
+	assert_int_equal(parse_mark("42", &u), 0);
+	assert_int_equal(u, 42);
+	assert_int_equal(parse_mark("0x2a", &u), 0);
+	assert_int_equal(u, 42);
+	assert_int_equal(parse_mark("0XFFFFFFFF", &u), 0);
+	assert_true(u == UINT32_MAX);
+	assert_int_equal(parse_mark("0x100000000", &u), -EINVAL);
+	assert_int_equal(parse_mark("0x", &u), -EINVAL);
+	assert_int_equal(parse_mark("0x2g", &u), -EINVAL);
+	assert_int_equal(parse_mark("4294967296", &u), -ERANGE);
 }
 
 static void test_durations(void **state)
