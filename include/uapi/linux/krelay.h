@@ -82,6 +82,11 @@
  *                       "up" when a connect to a backend marked down (or
  *                       whose hold-down just ended) succeeds.
  *
+ * Empty nests are meaningful (an empty KRELAY_A_ACL clears an ACL, an empty
+ * KRELAY_A_SOURCE removes the source, an empty KRELAY_A_RULES deletes every
+ * rule): libnl's nla_nest_end() drops empty nests, use
+ * nla_nest_end_keep_empty() for these.
+ *
  * Every reject carries an extended ack message naming the problem and,
  * where one attribute is at fault, its offset.
  *
@@ -171,12 +176,12 @@ enum krelay_attr {
 	KRELAY_A_CONN_ID,		/* u64 */
 	KRELAY_A_SCHED,			/* u8, enum krelay_sched */
 	KRELAY_A_HOLDDOWN_MS,		/* u32, 0..3600000, default 10000 */
-	KRELAY_A_SOURCE,		/* nest, enum krelay_addr_attr, port
-					 * optional (0: any); empty: none */
-	KRELAY_A_MARK,			/* u32, SO_MARK of backend sockets,
-					 * 0: none (default) */
-	KRELAY_A_KEEPALIVE_S,		/* u32, 0 (off, default)..32767: TCP
-					 * keepalive idle time, both sides */
+	/* nest, enum krelay_addr_attr, port optional (0: any); empty: none */
+	KRELAY_A_SOURCE,
+	/* u32, SO_MARK of the backend sockets; 0: none (default) */
+	KRELAY_A_MARK,
+	/* u32, 0 (off, default)..32767: TCP keepalive idle time, both sides */
+	KRELAY_A_KEEPALIVE_S,
 	KRELAY_A_ACL,			/* nest of nests, enum krelay_acl_attr */
 	KRELAY_A_RULES,			/* nest of nests, enum krelay_attr */
 
