@@ -48,8 +48,11 @@ rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 if [ -z "$initrd" ]; then
+	# built aside and renamed: runs started side by side must not share a
+	# half-written image
 	initrd="$TOP/out/$KVER/initramfs.cpio.gz"
-	"$TOP/scripts/initramfs.sh" "$KVER" "$initrd" >/dev/null || exit 1
+	"$TOP/scripts/initramfs.sh" "$KVER" "$initrd.$$" >/dev/null || exit 1
+	mv -f "$initrd.$$" "$initrd"
 fi
 
 # Hard timeout: the guest gets $timeout seconds plus boot time.

@@ -1,4 +1,4 @@
-# vm: timeout=900 mem=4096 suite=scale
+# vm: timeout=1200 mem=4096 suite=scale
 # Many concurrent idle connections through one rule, then all closed with
 # nothing left behind.  The relay's own memory per connection (its slab
 # objects, sockets excluded) is measured from /proc/slabinfo.
@@ -27,10 +27,10 @@ base_slab=$(slab_bytes)
 base_tcp=$(awk '/^TCP:/ {print $3}' /proc/net/sockstat)
 grep -E '^krelay|^TCP|^sock_inode' /proc/slabinfo
 t0=$(cut -d' ' -f1 /proc/uptime)
-kr-hold -c 127.0.0.1:9000 -n "$N" -s 127.0.0.2 -S 32 --ping --hold 600 -r /tmp/ready >/tmp/hold.out 2>&1 &
+kr-hold -c 127.0.0.1:9000 -n "$N" -s 127.0.0.2 -S 32 --ping --hold 900 --timeout 600 -r /tmp/ready >/tmp/hold.out 2>&1 &
 hold=$!
 i=0
-while [ ! -s /tmp/ready ] && [ $i -lt 600 ] && kill -0 $hold 2>/dev/null; do sleep 1; i=$((i + 1)); done
+while [ ! -s /tmp/ready ] && [ $i -lt 660 ] && kill -0 $hold 2>/dev/null; do sleep 1; i=$((i + 1)); done
 t1=$(cut -d' ' -f1 /proc/uptime)
 up=$(cat /tmp/ready 2>/dev/null)
 log "kr-hold ready after $(echo "$t1 $t0" | awk '{print $1 - $2}') s: ${up:-nothing}"

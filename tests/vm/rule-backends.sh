@@ -15,8 +15,9 @@ backend() { # NAME PORT: a greeting echo server on 127.0.0.1:PORT
 	eval "pid_$1=$!"
 	wait_listen "$2"
 }
-# which PORT: the name of the backend a new connection through PORT reaches
-which() { echo | socat -T 5 - TCP:127.0.0.1:"$1" 2>/dev/null | head -n1; }
+# which PORT [WAIT]: the name of the backend a new connection through PORT
+# reaches; the client waits up to WAIT s (default 0.5) for it after sending
+which() { echo | socat -t "${2:-0.5}" -T 5 - TCP:127.0.0.1:"$1" 2>/dev/null | head -n1; }
 # tally PORT N: reach PORT N times, print "name count" lines, sorted by name
 tally() {
 	for _ in $(seq "$2"); do which "$1"; done | sort | uniq -c | awk '{print $2 "=" $1}' |
@@ -102,7 +103,7 @@ socat -T 60 TCP:127.0.0.1:7104 - </dev/null >/dev/null 2>&1 &   # fills its queu
 sleep 1
 t_check "rule: black hole first, then b1" \
 	userctl rule add 127.0.0.1:9101 to 127.0.0.1:7104 to $B1 connect-timeout 1s
-t_eq "client reaches b1 after the black hole times out" "$(which 9101)" b1
+t_eq "client reaches b1 after the black hole times out" "$(which 9101 5)" b1
 t_ge "black-holed backend's failure counted" "$(bejson 127.0.0.1:9101 127.0.0.1:7104 failed)" 1
 t_eq "and it is down" "$(bejson 127.0.0.1:9101 127.0.0.1:7104 state)" down
 
