@@ -75,10 +75,14 @@ static int __net_init krelay_net_init(struct net *net)
 /*
  * The netns is going away: no process can reach it any more through
  * netlink, but our kernel sockets do not pin it, so everything must be
- * closed here.  Rule deletion stops each listener and waits until the
- * rule's connections are freed.
+ * closed here.  Rule deletion stops each listener, aborts its connections
+ * (RST to both peers) and waits until they are freed.
+ *
+ * This is done in .pre_exit, which runs before any device of the netns is
+ * unregistered: from .exit, a veth peer would already be gone and the RSTs
+ * would never reach clients outside the namespace.
  */
-static void __net_exit krelay_net_exit(struct net *net)
+static void __net_exit krelay_net_pre_exit(struct net *net)
 {
 	struct krelay_net *kn = krelay_net(net);
 	struct krelay_rule *rule, *tmp;
@@ -89,7 +93,14 @@ static void __net_exit krelay_net_exit(struct net *net)
 	mutex_unlock(&kn->lock);
 
 	wait_event(krelay_waitq, !atomic_read(&kn->nconns));
-	/* no accept work is left to read it */
+}
+
+static void __net_exit krelay_net_exit(struct net *net)
+{
+	struct krelay_net *kn = krelay_net(net);
+
+	/* no rule is left, so no accept work can read the ACL */
+	WARN_ON(!list_empty(&kn->rules));
 	kfree(rcu_dereference_protected(kn->acl, true));
 	WARN_ON(!xa_empty(&kn->conns));
 	xa_destroy(&kn->conns);
@@ -98,6 +109,7 @@ static void __net_exit krelay_net_exit(struct net *net)
 
 static struct pernet_operations krelay_net_ops = {
 	.init = krelay_net_init,
+	.pre_exit = krelay_net_pre_exit,
 	.exit = krelay_net_exit,
 	.id = &krelay_net_id,
 	.size = sizeof(struct krelay_net),
