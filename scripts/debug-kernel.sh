@@ -9,6 +9,10 @@
 #   scripts/debug-kernel.sh root    print its root if built, else exit 1
 #   scripts/debug-kernel.sh kver    print its release if built, else exit 1
 #   scripts/debug-kernel.sh key     print the cache key
+#   scripts/debug-kernel.sh kroot KVER
+#                                   print the root KVER's kernel lives under:
+#                                   "" for a system kernel (/boot, /lib/modules),
+#                                   the debug root for the debug kernel
 #
 # Cache: $KRELAY_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/krelay)/
 # debug-kernel/KEY/, KEY = hash of (linux-source-6.1 package version, the
@@ -146,5 +150,14 @@ kver)
 	cat "$r/../kver"
 	;;
 key) key ;;
-*) sed -n '2,19p' "$0" >&2; exit 2 ;;
+kroot)
+	case "${2:?kroot: missing KVER}" in
+	*"$LOCALVERSION")
+		r=$(built_root) || die "debug kernel not built (make debug-kernel)"
+		[ "$(cat "$r/../kver")" = "$2" ] || die "cached debug kernel is $(cat "$r/../kver"), not $2"
+		echo "$r"
+		;;
+	esac
+	;;
+*) sed -n '2,23p' "$0" >&2; exit 2 ;;
 esac
