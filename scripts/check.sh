@@ -60,6 +60,7 @@ kernels=${KERNELS:-$(scripts/kernels.sh --images) $([ "${KRELAY_DEBUG:-1}" = 0 ]
 if [[ " $kernels " = *" debug "* ]]; then
 	dk=$(scripts/debug-kernel.sh kver) || { record FAIL "debug kernel built (make debug-kernel)"; finish; }
 	kernels=$(echo " $kernels " | sed "s/ debug / $dk /")
+	export KERNELS="$kernels" # for scripts/lint.sh
 fi
 [ -n "$kernels" ] || { record FAIL "a supported kernel is installed"; finish; }
 

@@ -121,6 +121,7 @@ add_mod() {
 for m in virtio_pci 9pnet_virtio 9p veth tcp_diag inet_diag; do
 	add_mod "$m"
 done
+mkdir -p "$root/lib/modules/$KVER" # (nothing copied when all is built in)
 cp "$MODS"/modules.builtin* "$MODS"/modules.order "$root/lib/modules/$KVER/" 2>/dev/null || true
 
 if [ $dkms = 1 ]; then

@@ -281,7 +281,7 @@ static int nest_max(int level_max, int parent, uint16_t t)
 
 static uint16_t pick_port_be(void)
 {
-	return chance(90) ? rand_port() : htons((uint16_t)rnd(port_lo, port_hi));
+	return chance(90) ? rand_port() : htons((uint16_t)rnd(1, 65535));
 }
 
 /* A random attribute tree of at most `depth` levels below this one. */

@@ -44,7 +44,7 @@ t_ge "root: messages sent" "$(fz /tmp/root.sum sent)" "$ROOT_N"
 t_ge "root: rejected with EINVAL" "$(fz /tmp/root.sum err.EINVAL)" 1000
 t_ge "root: commands that changed state" "$(fz /tmp/root.sum admin_ok)" 50
 t_ge "root: dumps abandoned midway" "$(fz /tmp/root.sum dumps_abandoned)" 100
-t_ge "root: dump replies" "$(fz /tmp/root.sum done)" 100
+t_ge "root: dump replies" "$(fz /tmp/root.sum "done")" 100
 t_eq "root: no EPERM as root" "$(fz /tmp/root.sum err.EPERM)" 0
 
 # --- consistency ---------------------------------------------------------------
@@ -84,7 +84,7 @@ cat /tmp/user.sum /tmp/user.err
 t_ge "unprivileged: messages sent" "$(fz /tmp/user.sum sent)" "$USER_N"
 t_ge "unprivileged: refused with EPERM" "$(fz /tmp/user.sum err.EPERM)" 1000
 t_eq "unprivileged: no command changed state" "$(fz /tmp/user.sum admin_ok)" 0
-t_ge "unprivileged: reads answered" "$(fz /tmp/user.sum done)" 100
+t_ge "unprivileged: reads answered" "$(fz /tmp/user.sum "done")" 100
 rules_norm >/tmp/rules2
 if cmp -s /tmp/rules /tmp/rules2; then
 	t_pass "rule table unchanged by the unprivileged fuzzer"
