@@ -34,6 +34,12 @@ t_check "protected rule add" userctl rule add 127.0.0.1:9000 to 127.0.0.1:7000 \
 	mode copy connect-timeout 4321 idle-timeout 60000
 protected=$(rules_norm)
 log "protected: $protected"
+# live connections for CONN_GET dumps and CONN_DEL to find
+kr-hold -q -c 127.0.0.1:9000 -n 20 --hold 900 -r /tmp/hold.ready >/tmp/hold.log 2>&1 &
+HOLD=$!
+i=0
+while [ ! -s /tmp/hold.ready ] && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+t_eq "20 live connections during the fuzz" "$(cat /tmp/hold.ready 2>/dev/null)" 20
 
 # --- root --------------------------------------------------------------------
 log "root fuzz: $ROOT_N messages"
@@ -77,6 +83,18 @@ t_eq "listeners in the fuzz range = rules there (no leaked socket)" \
 t_eq "protected rule unchanged" "$(grep '"listen":"127.0.0.1:9000"' /tmp/rules)" "$protected"
 
 # --- unprivileged: nothing may change ---------------------------------------------
+# per-netns conn ids start at 1: the fuzzer's CONN_DEL ids (0-1000) hit them
+t_ge "root fuzzer killed live connections" "$(stat_of aborted)" 1
+kill $HOLD 2>/dev/null
+wait $HOLD 2>/dev/null
+kr-hold -q -c 127.0.0.1:9000 -n 10 --hold 900 -r /tmp/hold2.ready >/tmp/hold2.log 2>&1 &
+HOLD=$!
+i=0
+while [ ! -s /tmp/hold2.ready ] && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+i=0
+while [ "$(userctl conn count)" != 10 ] && [ $i -lt 100 ]; do usleep 100000; i=$((i + 1)); done
+conns=$(userctl -j conn list | grep -o '"id":[0-9]*' | sort)
+t_eq "10 live connections for the unprivileged run" "$(echo "$conns" | grep -c id)" 10
 log "unprivileged fuzz: $USER_N messages"
 $NOBODY kr-nlfuzz -s 2 -n "$USER_N" -p "$PORTS" >/tmp/user.sum 2>/tmp/user.err
 t_eq "unprivileged fuzzer exit status" $? 0
@@ -91,6 +109,10 @@ if cmp -s /tmp/rules /tmp/rules2; then
 else
 	t_fail "rule table unchanged by the unprivileged fuzzer" "$(diff /tmp/rules /tmp/rules2 | head -n 5)"
 fi
+t_eq "connections unchanged by the unprivileged fuzzer" \
+	"$(userctl -j conn list | grep -o '"id":[0-9]*' | sort)" "$conns"
+kill $HOLD 2>/dev/null
+wait $HOLD 2>/dev/null
 
 # --- the table still works -----------------------------------------------------------
 t_check "protected rule relays byte-exact" kr-xfer -q -c 127.0.0.1:9000 -n 8 -j 4 --max 256K --seed 3
