@@ -5,7 +5,10 @@
 #   make                 build krelay.ko + krelay_trace.ko for KVER, userctl, test tools
 #   make modules-all     build the modules for every supported kernel installed
 #   make demo            deps, build, boot a 6.1 VM, relay iperf3, show stats and tracer report
-#   make check           the full test suite (unit tests, VM scenarios on 6.1 and 6.12)
+#   make check           the full test suite (unit tests, VM scenarios on 6.1 and 6.12,
+#                        and on the debug kernel too if it is already built)
+#   make debug-kernel    build the debug kernel (KASAN, lockdep, kmemleak...; ~30-50 min, cached)
+#   make check-debug     build the debug kernel if needed, run the suite on it only
 #   make bench           benchmark krelay against userspace relays in one VM boot
 #   make profile         perf profile of one iperf3 stream: direct, krelay, haproxy
 #   make install         userctl, man page, completion under $(DESTDIR)$(PREFIX)
@@ -17,7 +20,8 @@
 VERSION := $(shell cat VERSION)
 KERNELS := $(shell scripts/kernels.sh)
 KVER ?= $(firstword $(KERNELS))
-KDIR ?= /lib/modules/$(KVER)/build
+# the debug kernel (scripts/debug-kernel.sh, release *-kdbg) lives in a cache
+KDIR ?= $(if $(filter %-kdbg,$(KVER)),$(shell scripts/debug-kernel.sh root)/lib/modules/$(KVER),/lib/modules/$(KVER))/build
 BUILD := build/$(KVER)
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -25,6 +29,7 @@ MODSRC := Kbuild VERSION include kmod kprobes
 
 
 .PHONY: all deps modules modules-all userctl tools unit check check-scale demo bench profile \
+	debug-kernel check-debug \
 	install uninstall dkms-install dkms-remove clean lint
 
 all: modules userctl tools
@@ -56,6 +61,12 @@ unit:
 
 check:
 	scripts/check.sh
+
+debug-kernel:
+	scripts/debug-kernel.sh build
+
+check-debug: debug-kernel
+	KERNELS=debug CHECK_SKIP_LINT=1 scripts/check.sh
 
 # Scenarios kept out of `make check` (suite=scale in their header).
 check-scale:

@@ -10,6 +10,11 @@
 # Every check prints PASS/FAIL; the run ends with "N passed, N failed" and
 # exits non-zero when anything failed.
 #
+# The debug kernel (scripts/debug-kernel.sh: KASAN, KFENCE, lockdep,
+# kmemleak, ...) is added to the kernels when it is already built (a fresh
+# machine does not have it: `make check-debug` builds it, ~30-50 min);
+# KRELAY_DEBUG=0 leaves it out.  In KERNELS, the word "debug" names it.
+#
 # Environment: KERNELS="kver ..." restricts the kernels, SCENARIOS="a b"
 # restricts the VM scenarios, SUITE=scale runs the scenarios marked
 # suite=scale instead of the default ones, CHECK_SKIP_LINT=1 skips static
@@ -51,7 +56,12 @@ finish() {
 }
 
 step "dependencies installed" scripts/deps.sh || finish
-kernels=${KERNELS:-$(scripts/kernels.sh --images)}
+kernels=${KERNELS:-$(scripts/kernels.sh --images) $([ "${KRELAY_DEBUG:-1}" = 0 ] || scripts/debug-kernel.sh kver 2>/dev/null)}
+if [[ " $kernels " = *" debug "* ]]; then
+	dk=$(scripts/debug-kernel.sh kver) || { record FAIL "debug kernel built (make debug-kernel)"; finish; }
+	kernels=$(echo " $kernels " | sed "s/ debug / $dk /")
+	export KERNELS="$kernels" # for scripts/lint.sh
+fi
 [ -n "$kernels" ] || { record FAIL "a supported kernel is installed"; finish; }
 
 # Modules: W=1, and any compiler warning is a failure.
@@ -131,6 +141,8 @@ for k in "${built[@]}"; do
 		sort -k1,1nr -k2 | awk '{print $2}'); do
 		img=$initrd
 		if sed -n 's/^# vm: //p' "tests/vm/$s.sh" | grep -qw 'initramfs=dkms'; then
+			# DKMS installs for the system kernels only
+			case $k in *-kdbg) continue ;; esac
 			if [ -z "$dkms_done" ]; then
 				dkms_done=1
 				step "make dkms-install (all supported kernels)" make --no-print-directory dkms-install

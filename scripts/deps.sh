@@ -14,6 +14,8 @@ PKGS=(
 	sparse cppcheck
 	# checkpatch.pl (and sources for a debug kernel) come from here
 	linux-source-6.12
+	# the debug kernel (scripts/debug-kernel.sh, make check-debug)
+	linux-source-6.1 flex bison libelf-dev libssl-dev
 	# test VMs
 	qemu-system-x86 busybox-static cpio xz-utils zstd
 	# traffic in the guest

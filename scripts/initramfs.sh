@@ -21,7 +21,11 @@ fi
 KVER=$1
 OUT=$2
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-MODS=/lib/modules/$KVER
+# the debug kernel (scripts/debug-kernel.sh) lives under its cache root
+kroot=$("$TOP/scripts/debug-kernel.sh" kroot "$KVER")
+MODS=$kroot/lib/modules/$KVER
+modinfo=(modinfo -k "$KVER")
+[ -n "$kroot" ] && modinfo+=(-b "$kroot")
 
 die() { echo "initramfs: $*" >&2; exit 1; }
 [ -d "$MODS/kernel" ] || die "no modules for kernel $KVER in $MODS (run 'make deps')"
@@ -97,15 +101,15 @@ add_mod() {
 	local m=$1 f dep
 	[ -n "${seen[$m]:-}" ] && return 0
 	seen[$m]=1
-	f=$(modinfo -k "$KVER" -n "$m" 2>/dev/null) || return 0
+	f=$("${modinfo[@]}" -n "$m" 2>/dev/null) || return 0
 	case "$f" in
 	/*) ;;
 	*) return 0 ;; # built in
 	esac
-	for dep in $(modinfo -k "$KVER" -F depends "$m" | tr ',' ' '); do
+	for dep in $("${modinfo[@]}" -F depends "$m" | tr ',' ' '); do
 		add_mod "$dep"
 	done
-	local rel=${f#/lib/modules/$KVER/} dst
+	local rel=${f#"$MODS"/} dst
 	dst="$root/lib/modules/$KVER/${rel%.xz}"
 	dst=${dst%.zst}
 	mkdir -p "$(dirname "$dst")"
@@ -118,6 +122,7 @@ add_mod() {
 for m in virtio_pci 9pnet_virtio 9p veth tcp_diag inet_diag; do
 	add_mod "$m"
 done
+mkdir -p "$root/lib/modules/$KVER" # (nothing copied when all is built in)
 cp "$MODS"/modules.builtin* "$MODS"/modules.order "$root/lib/modules/$KVER/" 2>/dev/null || true
 
 if [ $dkms = 1 ]; then

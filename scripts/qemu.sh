@@ -9,6 +9,7 @@
 set -euo pipefail
 KVER=$1 INITRD=$2 SHARE=$3 MEM=$4 SMP=$5
 shift 5
+kroot=$("$(dirname "$0")/debug-kernel.sh" kroot "$KVER")
 accel=${KRELAY_ACCEL:-}
 if [ -z "$accel" ]; then
 	accel=tcg
@@ -27,7 +28,7 @@ else
 fi
 exec qemu-system-x86_64 "${accel[@]}" -m "$MEM" -smp "$SMP" \
 	-nographic -no-reboot \
-	-kernel "/boot/vmlinuz-$KVER" -initrd "$INITRD" \
+	-kernel "$kroot/boot/vmlinuz-$KVER" -initrd "$INITRD" \
 	-append "console=ttyS0 panic=-1 oops=panic quiet $*" \
 	-virtfs "local,path=$SHARE,mount_tag=share,security_model=none,id=share" \
 	-nic none

@@ -31,7 +31,9 @@ shift $((OPTIND - 1))
 KVER=$1 SCEN=$2
 script="$TOP/tests/vm/$SCEN.sh"
 [ -f "$script" ] || { echo "vm-run: no scenario $script" >&2; exit 2; }
-[ -f "/boot/vmlinuz-$KVER" ] || { echo "vm-run: no kernel /boot/vmlinuz-$KVER" >&2; exit 2; }
+# the debug kernel (scripts/debug-kernel.sh) lives under its cache root
+kroot=$("$TOP/scripts/debug-kernel.sh" kroot "$KVER") || exit 2
+[ -f "$kroot/boot/vmlinuz-$KVER" ] || { echo "vm-run: no kernel $kroot/boot/vmlinuz-$KVER" >&2; exit 2; }
 
 hdr=$(sed -n 's/^# vm: //p' "$script" | head -n1)
 timeout=300 mem=2048 smp=2
@@ -42,6 +44,9 @@ for kv in $hdr; do
 	smp=*) smp=${kv#smp=} ;;
 	esac
 done
+
+# KASAN/lockdep/kmemleak make the debug kernel several times slower
+[ -n "$kroot" ] && timeout=$((timeout * ${KRELAY_DEBUG_TIMEOUT_MULT:-3}))
 
 out=${out:-$TOP/out/$KVER/$SCEN}
 rm -rf "$out"
@@ -69,6 +74,17 @@ if [ ! -f "$out/done" ]; then
 	[ -f "$out/timeout" ] && why="timed out after ${timeout}s"
 	grep -q 'Kernel panic' "$out/serial.log" && why="kernel panic"
 	echo "FAIL $SCEN: scenario completed ($why; see $out/serial.log)" >>"$verdict"
+fi
+# Debug kernel: the guest's /init ran a kmemleak scan after unloading
+# the modules; any report fails the scenario.
+if [ -f "$out/kmemleak.txt" ]; then
+	if [ -s "$out/kmemleak.txt" ]; then
+		echo "FAIL $SCEN: kmemleak clean after unload ($(grep -m1 unreferenced "$out/kmemleak.txt"); see $out/kmemleak.txt)" >>"$verdict"
+	else
+		echo "PASS $SCEN: kmemleak clean after unload" >>"$verdict"
+	fi
+elif [ -n "$kroot" ] && [ -f "$out/done" ]; then
+	echo "FAIL $SCEN: kmemleak scan ran (no $out/kmemleak.txt)" >>"$verdict"
 fi
 # Any kernel complaint fails the scenario.
 bad='BUG:|WARNING:|Oops|KASAN|UBSAN|refcount_t|list_add corruption|list_del corruption|'
