@@ -16,8 +16,9 @@ backend() { # NAME PORT: a greeting echo server on 127.0.0.1:PORT
 	wait_listen "$2"
 }
 # which PORT [WAIT]: the name of the backend a new connection through PORT
-# reaches; the client waits up to WAIT s (default 0.5) for it after sending
-which() { echo | socat -t "${2:-0.5}" -T 5 - TCP:127.0.0.1:"$1" 2>/dev/null | head -n1; }
+# reaches; the client waits up to WAIT s (default 3) for it after sending; it ends
+# sooner when the backend closes (cat sees the EOF passed on)
+which() { echo | socat -t "${2:-3}" -T 5 - TCP:127.0.0.1:"$1" 2>/dev/null | head -n1; }
 # tally PORT N: reach PORT N times, print "name count" lines, sorted by name
 tally() {
 	for _ in $(seq "$2"); do which "$1"; done | sort | uniq -c | awk '{print $2 "=" $1}' |
