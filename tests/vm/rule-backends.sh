@@ -76,8 +76,8 @@ t_eq "lc: the next connection goes to the idle backend" "$(which 9100)" b2
 kill "$held_1" "$held_2" "$held_3" 2>/dev/null
 
 # --- failover: one backend dies mid-test ------------------------------------
-t_check "back to rr with a 3 s hold-down" \
-	userctl rule set 127.0.0.1:9100 sched rr holddown 3s
+t_check "back to rr with an 8 s hold-down" \
+	userctl rule set 127.0.0.1:9100 sched rr holddown 8s
 failover_before=$(stat_of failovers)
 : >/tmp/fo.out
 for i in $(seq 30); do
@@ -93,7 +93,10 @@ t_eq "no client failed" "$(stat_of failed)" 0
 
 # hold-down over and b2 back: it gets traffic again and is up
 backend b2 7102
-sleep 3.5
+for _ in $(seq 150); do
+	[ "$(bejson 127.0.0.1:9100 $B2 state)" = up ] && break
+	usleep 100000
+done
 t_match "b2 back in rotation after the hold-down" "$(tally 9100 6)" "b2=2"
 t_eq "b2 up again" "$(bejson 127.0.0.1:9100 $B2 state)" up
 
