@@ -19,6 +19,8 @@
 #   wait_listen PORT [SECS]      wait until a TCP socket listens on PORT
 #   krelay_load / krelay_unload  insmod/rmmod krelay.ko (fail-checked)
 #   stat_of FIELD [RULE]         a counter from `userctl -j stats`
+#   rules_norm                   the rules' configuration, one sorted line each
+#                                (no counters, no backend state)
 #   iperf_bytes / iperf_bps FILE bytes / bit/s the receiver got, from iperf3 -J
 #   tr_report [MARK]             the latest complete krelay_trace report in
 #                                dmesg (after the log line MARK), "TAG k=v" lines
@@ -70,6 +72,10 @@ krelay_unload() { t_check "rmmod krelay" rmmod krelay; }
 # stat_of FIELD: netns total of a counter (userctl -j stats).
 stat_of() {
 	userctl -j stats | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" | head -n1
+}
+
+rules_norm() {
+	userctl -j rule list | jq -c '.[] | del(.stats) | .backends |= map({address, weight})' | sort
 }
 
 # iperf3 -J output: the receiver's end-of-test sum.

@@ -14,10 +14,6 @@ USER_N=${NLFUZZ_USER_N:-20000}
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 
 # One line per rule, counters stripped (they are the only moving part).
-rules_norm() {
-	userctl -j rule list | sed 's/,"stats":{[^}]*}//g; s/^\[//; s/\]$//; s/},{/}\n{/g' |
-		grep . | sort
-}
 # "port hexaddr" of every listening TCP socket (v4 and v6).
 listeners() {
 	cat /proc/net/tcp /proc/net/tcp6 | awk '$4 == "0A" { print $2 }' |
