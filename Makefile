@@ -70,7 +70,7 @@ check-debug: debug-kernel
 
 # Scenarios kept out of `make check` (suite=scale in their header).
 check-scale:
-	SUITE=scale scripts/check.sh
+	SCENARIOS=engine-scale scripts/check.sh
 
 profile: modules-all userctl tools
 	scripts/profile.sh
