@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -657,21 +658,43 @@ static int parse_stats(struct args *a, struct userctl_cmd *cmd)
 	return no_more(a, "stats");
 }
 
-static int parse_backend(struct args *a, struct userctl_cmd *cmd)
+/*
+ * The command word of an object whose default command is "list": sets
+ * cmd->command (and *id); returns non-zero when parsing is over (error,
+ * help, or a bare "OBJECT" meaning list).
+ */
+static int parse_list_object_cmd(struct args *a, struct userctl_cmd *cmd,
+				 const struct keyword *cmds, size_t n, int *id,
+				 bool *done)
 {
-	const char *w = next(a), *ctx;
-	int id, ret;
+	const char *w = next(a);
+	int ret;
 
+	*done = true;
 	if (!w) {
 		cmd->command = UC_CMD_LIST;
 		return 0;
 	}
-	ret = match(a, "command", w, backend_cmds, ARRAY_SIZE(backend_cmds), &id);
+	ret = match(a, "command", w, cmds, n, id);
 	if (ret)
 		return ret;
-	if (id == W_HELP)
+	if (*id == W_HELP)
 		return want_help(cmd);
-	cmd->command = (enum uc_command)id;
+	cmd->command = (enum uc_command)*id;
+	*done = false;
+	return 0;
+}
+
+static int parse_backend(struct args *a, struct userctl_cmd *cmd)
+{
+	const char *w, *ctx;
+	bool done;
+	int id, ret;
+
+	ret = parse_list_object_cmd(a, cmd, backend_cmds,
+				    ARRAY_SIZE(backend_cmds), &id, &done);
+	if (done)
+		return ret;
 	ctx = id == UC_CMD_ADD ? "backend add" : id == UC_CMD_DEL ?
 		"backend del" : id == UC_CMD_SET ? "backend set" : "backend list";
 
@@ -719,19 +742,14 @@ static int parse_backend(struct args *a, struct userctl_cmd *cmd)
 
 static int parse_acl(struct args *a, struct userctl_cmd *cmd)
 {
-	const char *w = next(a), *ctx;
+	const char *w, *ctx;
+	bool done;
 	int id, ret;
 
-	if (!w) {
-		cmd->command = UC_CMD_LIST;
-		return 0;
-	}
-	ret = match(a, "command", w, acl_cmds, ARRAY_SIZE(acl_cmds), &id);
-	if (ret)
+	ret = parse_list_object_cmd(a, cmd, acl_cmds, ARRAY_SIZE(acl_cmds),
+				    &id, &done);
+	if (done)
 		return ret;
-	if (id == W_HELP)
-		return want_help(cmd);
-	cmd->command = (enum uc_command)id;
 	if (id == UC_CMD_LIST)
 		return no_more(a, "acl list");
 	if (id == UC_CMD_FLUSH)

@@ -38,16 +38,6 @@ slab_objs() {
 		awk '$1 == "krelay_conn" {print $2}' /proc/slabinfo
 	fi
 }
-# wait_end PID SECS: 0 iff PID ended within SECS (else it is killed)
-wait_end() {
-	local i=0
-	while kill -0 "$1" 2>/dev/null; do
-		[ $i -ge $(($2 * 10)) ] && { kill -9 "$1" 2>/dev/null; return 1; }
-		usleep 100000
-		i=$((i + 1))
-	done
-	return 0
-}
 # wait_stat RULE FIELD MIN SECS: poll until the counter reaches MIN
 wait_stat() {
 	local i=0

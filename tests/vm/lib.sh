@@ -19,6 +19,7 @@
 #   wait_listen PORT [SECS]      wait until a TCP socket listens on PORT
 #   krelay_load / krelay_unload  insmod/rmmod krelay.ko (fail-checked)
 #   stat_of FIELD [RULE]         a counter from `userctl -j stats`
+#   wait_end PID SECS            0 iff PID ended within SECS (else it is killed)
 #   rules_norm                   the rules' configuration, one sorted line each
 #                                (no counters, no backend state)
 #   iperf_bytes / iperf_bps FILE bytes / bit/s the receiver got, from iperf3 -J
@@ -72,6 +73,16 @@ krelay_unload() { t_check "rmmod krelay" rmmod krelay; }
 # stat_of FIELD: netns total of a counter (userctl -j stats).
 stat_of() {
 	userctl -j stats | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" | head -n1
+}
+
+wait_end() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $i -ge $(($2 * 10)) ] && { kill -9 "$1" 2>/dev/null; return 1; }
+		usleep 100000
+		i=$((i + 1))
+	done
+	return 0
 }
 
 rules_norm() {

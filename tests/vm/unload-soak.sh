@@ -24,15 +24,6 @@ rstat() { # ADDR:PORT FIELD [NETNS]
 # jrule STATS LISTEN FIELD: a rule's counter from `userctl -j stats`
 # split into one rule a line
 jrule() { printf '%s\n' "$1" | sed -n "/\"listen\":\"$2\"/s/.*\"$3\":\([0-9]*\).*/\1/p"; }
-wait_end() { # PID SECS: 0 iff PID ended in time (else it is killed)
-	local i=0
-	while kill -0 "$1" 2>/dev/null; do
-		[ $i -ge $(($2 * 10)) ] && { kill -9 "$1" 2>/dev/null; return 1; }
-		usleep 100000
-		i=$((i + 1))
-	done
-	return 0
-}
 listening() { # PORT: 0 iff some socket listens on PORT
 	awk -v h=":$(printf '%04X' "$1")" '$4=="0A" && substr($2, length($2)-4)==h {f=1} END {exit !f}' \
 		/proc/net/tcp /proc/net/tcp6
