@@ -126,7 +126,7 @@ scen_list() { # KVER
 #
 # VMs run CHECK_JOBS at a time (default 2): many scenarios spend much of
 # their time waiting for timeouts, so two guests share the two host cores
-# well.  Each kernel's harness scenario runs first, then the rest longest
+# well; those marked "exclusive" in their header run alone.  Each kernel's harness scenario runs first, then the rest longest
 # first (by the timeout in their header), so the long ones do not trail.
 scen_timeout() { sed -n 's/^# vm: //p' "tests/vm/$1.sh" | tr ' ' '\n' | sed -n 's/^timeout=//p' | head -n1; }
 jobs=()   # "KVER SCENARIO IMAGE"
@@ -174,11 +174,19 @@ reap() { # wait for one VM job and record its verdict
 	fi
 	echo "    ($s on $k: $(($(date +%s) - t0))s)"
 }
+# Scenarios marked "exclusive" (CPU-bound for minutes, with deadlines: the
+# integrity marathon, 100k connections) run alone.
+exclusive() { sed -n 's/^# vm: //p' "tests/vm/$1.sh" | grep -qw exclusive; }
 for j in "${jobs[@]}"; do
 	read -r k s img <<<"$j"
-	while [ ${#running[@]} -ge "${CHECK_JOBS:-2}" ]; do reap; done
+	if exclusive "$s"; then
+		while [ ${#running[@]} -gt 0 ]; do reap; done
+	else
+		while [ ${#running[@]} -ge "${CHECK_JOBS:-2}" ]; do reap; done
+	fi
 	scripts/vm-run.sh -i "$img" "$k" "$s" >/dev/null 2>&1 &
 	running[$!]="$k $s $(date +%s)"
+	exclusive "$s" && reap
 done
 while [ ${#running[@]} -gt 0 ]; do reap; done
 finish

@@ -1,4 +1,4 @@
-# vm: timeout=900 mem=2048
+# vm: timeout=900 mem=2048 exclusive
 # 1,000 transfers per mode with random sizes from 0 bytes to 64 MiB written
 # in random chunks (1 byte upward), echoed back through the relay and
 # compared by SHA-256 in both directions; splice and copy mode.
