@@ -1,4 +1,4 @@
-# vm: timeout=480 mem=2048
+# vm: timeout=480 mem=2048 kernels=^6\.1\.0-
 # Data integrity soak: 10,000 SHA-256-checked transfers through the relay,
 # both directions, splice and copy rules and one rule whose mode is switched
 # back and forth while it carries traffic, while a background loop keeps

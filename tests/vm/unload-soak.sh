@@ -1,4 +1,4 @@
-# vm: timeout=420 mem=2048
+# vm: timeout=420 mem=2048 kernels=^6\.12\.|-kdbg$
 # Teardown soak.
 #  1. UNLOAD_CYCLES (default 50) cycles of: insmod -> a splice and a copy
 #     rule -> iperf3 through one, kr-xfer integrity clients through the
