@@ -61,9 +61,26 @@ if [ -z "$initrd" ]; then
 fi
 
 # Hard timeout: the guest gets $timeout seconds plus boot time.
-rc=0
-timeout -k 5 $((timeout + 60)) "$TOP/scripts/qemu.sh" "$KVER" "$initrd" "$out" \
-	"$mem" "$smp" "krelay.run=$SCEN" </dev/null >"$out/serial.log" 2>&1 || rc=$?
+#
+# A guest that dies while the kernel boots, before /init has started the
+# scenario (nothing of ours has run yet), is booted again, at most twice:
+# QEMU TCG occasionally runs a stale translation across a kernel text
+# patch on SMP guests and the boot dies with "Oops: int3" (seen on 6.12
+# under host load).  The retry is logged in boot-retries.
+boot() {
+	rc=0
+	timeout -k 5 $((timeout + 60)) "$TOP/scripts/qemu.sh" "$KVER" "$initrd" "$out" \
+		"$mem" "$smp" "krelay.run=$SCEN" </dev/null >"$out/serial.log" 2>&1 || rc=$?
+}
+boot
+for retry in 1 2; do
+	grep -q 'KRELAY-VM: start' "$out/serial.log" && break
+	grep -q 'Kernel panic' "$out/serial.log" || break
+	cp "$out/serial.log" "$out/serial-boot-failure-$retry.log"
+	echo "boot $retry died before the scenario started: $(grep -m1 -E 'Oops|BUG' "$out/serial.log")" \
+		>>"$out/boot-retries"
+	boot
+done
 [ $rc -eq 124 ] || [ $rc -eq 137 ] && echo TIMEOUT >"$out/timeout"
 
 verdict="$out/verdict"
