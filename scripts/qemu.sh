@@ -10,6 +10,9 @@ set -euo pipefail
 KVER=$1 INITRD=$2 SHARE=$3 MEM=$4 SMP=$5
 shift 5
 kroot=$("$(dirname "$0")/debug-kernel.sh" kroot "$KVER")
+# Debug kernel: KFENCE hangs the TCG boot (at SMP bring-up); the guest's
+# /init enables it once booted (kfence_enable_late).
+[ -n "$kroot" ] && set -- kfence.sample_interval=0 "$@"
 accel=${KRELAY_ACCEL:-}
 if [ -z "$accel" ]; then
 	accel=tcg

@@ -45,8 +45,9 @@ for kv in $hdr; do
 	esac
 done
 
-# KASAN/lockdep/kmemleak make the debug kernel several times slower
-[ -n "$kroot" ] && timeout=$((timeout * ${KRELAY_DEBUG_TIMEOUT_MULT:-3}))
+# KASAN/lockdep/kmemleak make the debug kernel several times slower (and
+# its boot and the kmemleak scans take a minute or two)
+[ -n "$kroot" ] && timeout=$((timeout * ${KRELAY_DEBUG_TIMEOUT_MULT:-3} + 120))
 
 out=${out:-$TOP/out/$KVER/$SCEN}
 rm -rf "$out"
