@@ -331,24 +331,19 @@ static int krelay_put_acl(struct sk_buff *skb, const struct krelay_acl *acl)
 }
 
 /*
- * Room a rule message needs at most: fixed part, plus each backend
- * (address nest of an IPv6 endpoint, weight, state, hold-down, five padded
- * u64 counters, nest headers) and each ACL entry.
+ * Room a rule message needs: fixed part, plus each backend (address nest of
+ * an IPv6 endpoint, weight, state, hold-down, five padded u64 counters, nest
+ * headers) and each ACL entry.  Caller holds kn->lock, so the snapshot
+ * cannot change before the message is filled.
  */
 static size_t krelay_rule_msg_size(struct krelay_rule *rule)
 {
 	const struct krelay_rule_cfg *cfg;
-	size_t size;
 
-	rcu_read_lock();
-	cfg = rcu_dereference(rule->cfg);
-	size = NLMSG_DEFAULT_SIZE + cfg->nbackends * 160 +
+	cfg = rcu_dereference_protected(rule->cfg,
+					lockdep_is_held(&rule->kn->lock));
+	return NLMSG_DEFAULT_SIZE + cfg->nbackends * 160 +
 	       (cfg->acl ? cfg->acl->n * 48 : 0);
-	rcu_read_unlock();
-	/* the snapshot may grow before we fill: room for the largest */
-	return max_t(size_t, size,
-		     NLMSG_DEFAULT_SIZE + KRELAY_MAX_BACKENDS * 160 +
-		     KRELAY_MAX_ACL * 48);
 }
 
 /* The rule must be kept alive by the caller (kn->lock, RCU or a ref). */
