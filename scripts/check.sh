@@ -126,7 +126,7 @@ scen_list() { # KVER
 #
 # VMs run CHECK_JOBS at a time (default 2): many scenarios spend much of
 # their time waiting for timeouts, so two guests share the two host cores
-# well; those marked "exclusive" in their header run alone.  Each kernel's harness scenario runs first, then the rest longest
+# well; those marked "heavy" in their header never run two at a time.  Each kernel's harness scenario runs first, then the rest longest
 # first (by the timeout in their header), so the long ones do not trail.
 scen_timeout() { sed -n 's/^# vm: //p' "tests/vm/$1.sh" | tr ' ' '\n' | sed -n 's/^timeout=//p' | head -n1; }
 jobs=()   # "KVER SCENARIO IMAGE"
@@ -174,19 +174,37 @@ reap() { # wait for one VM job and record its verdict
 	fi
 	echo "    ($s on $k: $(($(date +%s) - t0))s)"
 }
-# Scenarios marked "exclusive" (CPU-bound for minutes, with deadlines: the
-# integrity marathon, 100k connections) run alone.
-exclusive() { sed -n 's/^# vm: //p' "tests/vm/$1.sh" | grep -qw exclusive; }
-for j in "${jobs[@]}"; do
-	read -r k s img <<<"$j"
-	if exclusive "$s"; then
-		while [ ${#running[@]} -gt 0 ]; do reap; done
-	else
-		while [ ${#running[@]} -ge "${CHECK_JOBS:-2}" ]; do reap; done
+# Scenarios marked "heavy" (CPU-bound for minutes: the integrity marathon,
+# 100k connections) never run beside each other; any other scenario may run
+# beside one.  Jobs start in list order, skipping a heavy one while another
+# heavy one runs.
+heavy() { sed -n 's/^# vm: //p' "tests/vm/$1.sh" | grep -qw heavy; }
+heavy_pid=
+pending=("${jobs[@]}")
+while [ ${#pending[@]} -gt 0 ]; do
+	if [ ${#running[@]} -ge "${CHECK_JOBS:-2}" ]; then
+		reap
+		continue
 	fi
+	[ -n "$heavy_pid" ] && [ -z "${running[$heavy_pid]:-}" ] && heavy_pid=
+	pick=-1
+	for i in "${!pending[@]}"; do
+		read -r k s img <<<"${pending[$i]}"
+		if [ -z "$heavy_pid" ] || ! heavy "$s"; then
+			pick=$i
+			break
+		fi
+	done
+	if [ $pick -lt 0 ]; then
+		reap
+		continue
+	fi
+	read -r k s img <<<"${pending[$pick]}"
+	unset "pending[$pick]"
+	pending=("${pending[@]}")
 	scripts/vm-run.sh -i "$img" "$k" "$s" >/dev/null 2>&1 &
 	running[$!]="$k $s $(date +%s)"
-	exclusive "$s" && reap
+	heavy "$s" && heavy_pid=$!
 done
 while [ ${#running[@]} -gt 0 ]; do reap; done
 finish

@@ -1,4 +1,4 @@
-# vm: timeout=900 mem=2048 exclusive
+# vm: timeout=1800 mem=2048 heavy
 # 1,000 transfers per mode with random sizes from 0 bytes to 64 MiB written
 # in random chunks (1 byte upward), echoed back through the relay and
 # compared by SHA-256 in both directions; splice and copy mode.
@@ -13,10 +13,10 @@ log "seed $seed"
 # Both modes at once (the guest has two vCPUs; SHA-256 in the clients is
 # the bottleneck under TCG).
 kr-xfer -c 127.0.0.1:9000 -n 1000 -j 16 --min 0 --max 64M --wmin 1 --wmax 1M \
-	--seed "$seed" --timeout 700 >/tmp/splice.out 2>&1 &
+	--seed "$seed" --timeout 1500 >/tmp/splice.out 2>&1 &
 sp=$!
 kr-xfer -c 127.0.0.1:9001 -n 1000 -j 16 --min 0 --max 64M --wmin 1 --wmax 1M \
-	--seed $((seed + 1)) --timeout 700 >/tmp/copy.out 2>&1 &
+	--seed $((seed + 1)) --timeout 1500 >/tmp/copy.out 2>&1 &
 cp=$!
 wait $sp
 rs=$?

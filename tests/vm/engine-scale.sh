@@ -1,4 +1,4 @@
-# vm: timeout=1200 mem=4096 exclusive kernels=^6\.12\.
+# vm: timeout=1200 mem=4096 heavy kernels=^6\.12\.
 # Many concurrent idle connections through one rule, then all closed with
 # nothing left behind.  The relay's own memory per connection (its slab
 # objects, sockets excluded) is measured from /proc/slabinfo.

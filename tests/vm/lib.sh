@@ -1,8 +1,8 @@
 # shellcheck shell=sh
 # Helpers for krelay VM scenarios (bash; busybox applets on PATH).  A scenario is
 # tests/vm/NAME.sh; it starts with `. /tests/lib.sh`, may carry a header line
-#   # vm: timeout=SECONDS mem=MIB smp=N kernels=REGEX suite=NAME exclusive
-# (exclusive: make check runs it with no other VM beside it)
+#   # vm: timeout=SECONDS mem=MIB smp=N kernels=REGEX suite=NAME heavy
+# (heavy: make check never runs two heavy scenarios at the same time)
 # and reports every check with t_pass/t_fail (one line each in $RESULTS).
 # The host counts those lines, adds a "kernel log clean" check per scenario,
 # and fails the scenario if it did not finish.
