@@ -15,7 +15,9 @@ t0=$(uptime_s)
 echo hello | socat -T 10 - TCP:127.0.0.1:9001 >/dev/null 2>&1
 t1=$(uptime_s)
 t_ge "client ended within 3 s of the backend's RST" $((3 - (t1 - t0))) 0
-sleep 1
+# the relay's teardown may trail the client's own close under load
+for _ in $(seq 50); do [ "$(stat_of reset)" = 1 ] && break; usleep 100000; done
+[ "$(stat_of reset)" = 1 ] || log "totals: $(userctl -j stats | jq -c .totals)"
 t_eq "backend reset counted" "$(stat_of reset)" 1
 
 # 2. Backend never answers the SYN: its accept queue is full (backlog 0,
