@@ -1,4 +1,7 @@
-# vm: timeout=300
+# vm: timeout=300 smp=1
+# (one vCPU, as trace-reload: with two, QEMU TCG has run a stale translation
+# across the kprobe text patching under host load and the guest died in
+# the patched scheduler path while krelay_trace loaded)
 # krelay_trace counts what really happened:
 #  - bytes: with the tracer filtered to comm=iperf3, tcp_sendmsg (+ tcp_sendpage)
 #    bytes are within 2 % of what `iperf3 -J` reports sent, for plain writes
