@@ -630,6 +630,21 @@ static int do_rule_set(struct krelay_handle *h, const struct userctl_cmd *cmd)
 	return 0;
 }
 
+/* The rule cmd->ref names, or the kernel's error reported for @ctx. */
+static int get_named_rule(struct krelay_handle *h,
+			  const struct userctl_cmd *cmd, const char *ctx,
+			  struct krelay_rule *r)
+{
+	char rule[64];
+	int ret;
+
+	ret = krelay_rule_get(h, &cmd->ref, r);
+	if (!ret)
+		return 0;
+	ref_str(&cmd->ref, rule, sizeof(rule));
+	return kernel_error(h, ctx, rule, KRELAY_CMD_RULE_GET, ret);
+}
+
 static int do_rule_list(struct krelay_handle *h, const struct userctl_cmd *cmd)
 {
 	struct vec v = { .size = sizeof(struct krelay_rule) };
@@ -637,13 +652,10 @@ static int do_rule_list(struct krelay_handle *h, const struct userctl_cmd *cmd)
 
 	if (cmd->has_ref) {
 		struct krelay_rule r;
-		char rule[64];
 
-		ref_str(&cmd->ref, rule, sizeof(rule));
-		ret = krelay_rule_get(h, &cmd->ref, &r);
+		ret = get_named_rule(h, cmd, "rule list", &r);
 		if (ret)
-			return kernel_error(h, "rule list", rule,
-					    KRELAY_CMD_RULE_GET, ret);
+			return ret;
 		print_rules(&r, 1);
 		return 0;
 	}
@@ -694,13 +706,10 @@ static int do_stats(struct krelay_handle *h, const struct userctl_cmd *cmd)
 
 	if (cmd->has_ref) {
 		struct krelay_rule r;
-		char rule[64];
 
-		ref_str(&cmd->ref, rule, sizeof(rule));
-		ret = krelay_rule_get(h, &cmd->ref, &r);
+		ret = get_named_rule(h, cmd, "stats", &r);
 		if (ret)
-			return kernel_error(h, "stats", rule,
-					    KRELAY_CMD_RULE_GET, ret);
+			return ret;
 		if (opts.json) {
 			struct json_object *o = json_rule(&r);
 
@@ -1072,13 +1081,10 @@ static int do_backend_list(struct krelay_handle *h,
 
 	if (cmd->has_ref) {
 		struct krelay_rule r;
-		char rule[64];
 
-		ref_str(&cmd->ref, rule, sizeof(rule));
-		ret = krelay_rule_get(h, &cmd->ref, &r);
+		ret = get_named_rule(h, cmd, "backend list", &r);
 		if (ret)
-			return kernel_error(h, "backend list", rule,
-					    KRELAY_CMD_RULE_GET, ret);
+			return ret;
 		ret = push_backends(&rows, &r);
 	} else {
 		ret = get_rules(h, &v);
