@@ -5,8 +5,7 @@
 #   make                 build krelay.ko + krelay_trace.ko for KVER, userctl, test tools
 #   make modules-all     build the modules for every supported kernel installed
 #   make demo            deps, build, boot a 6.1 VM, relay iperf3, show stats and tracer report
-#   make check           the full test suite (unit tests, VM scenarios on 6.1 and 6.12,
-#                        and on the debug kernel too if it is already built)
+#   make check           the full test suite (unit tests, VM scenarios on 6.1 and 6.12)
 #   make debug-kernel    build the debug kernel (KASAN, lockdep, kmemleak...; ~30-50 min, cached)
 #   make check-debug     build the debug kernel if needed, run the suite on it only
 #   make bench           benchmark krelay against userspace relays in one VM boot
