@@ -26,8 +26,10 @@ krelay_load
 kr-echo -m echo 127.0.0.1:7000 2>/tmp/echo.log &
 ECHO=$!
 wait_listen 7000
+# idle timeout an hour: the held connections must outlive the unprivileged
+# fuzz, which takes minutes on the debug kernel
 t_check "protected rule add" userctl rule add 127.0.0.1:9000 to 127.0.0.1:7000 \
-	mode copy connect-timeout 4321 idle-timeout 60000
+	mode copy connect-timeout 4321 idle-timeout 3600000
 protected=$(rules_norm)
 log "protected: $protected"
 # live connections for CONN_GET dumps and CONN_DEL to find
