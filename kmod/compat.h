@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 #include <linux/timer.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 
 /*
  * Mutating commands need CAP_NET_ADMIN in the user namespace owning the
@@ -70,6 +71,18 @@ static inline struct nlattr **krelay_dump_attrs(struct netlink_callback *cb)
 #ifndef KRELAY_HAVE_TIMER_CONTAINER_OF
 #define timer_container_of(var, timer, field) from_timer(var, timer, field)
 #endif
+
+/*
+ * sk_page_frag() hands out current->task_frag when sk_use_task_frag is set
+ * (6.2+, and Debian's 6.1).  Wrong for a socket sent on from softirq, where
+ * current is whoever was interrupted; the per-socket fragment is used then.
+ */
+static inline void krelay_sk_no_task_frag(struct sock *sk)
+{
+#ifdef KRELAY_HAVE_SK_USE_TASK_FRAG
+	sk->sk_use_task_frag = false;
+#endif
+}
 
 /*
  * How skb_send_sock_locked() moves page references: ->sendpage up to 6.4,

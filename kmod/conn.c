@@ -5,7 +5,11 @@
  * A connection pairs an accepted client socket with a backend socket that
  * we connect without blocking.  Everything it does happens in its single
  * work item on krelay_wq; socket callbacks (softirq or process context) and
- * the timer only queue that work.  Lifetime rules are in krelay.h.
+ * the timer only queue that work - with one exception, the receive fast
+ * path (krelay_conn_forward_bh()): an established splice connection's data
+ * is passed on straight from the receive softirq when both sockets are
+ * free, and only what that path declines goes to the work.  Lifetime rules
+ * are in krelay.h.
  *
  * Endings, and what the peers see:
  * - both directions reached end of stream: CLOSED, closed normally (the
@@ -90,8 +94,8 @@ static void krelay_conn_abort(struct krelay_conn *c)
  * The originals are not chained: no task ever sleeps on these kernel
  * sockets, so the default wake-ups would have nobody to wake.
  *
- * krelay_conn_event serves as both sk_data_ready and sk_state_change:
- * either way the work has a look at both sockets.
+ * krelay_conn_event is sk_state_change (and the kick sk_data_ready falls
+ * back to): the work has a look at both sockets.
  */
 static void krelay_conn_event(struct sock *sk)
 {
@@ -100,6 +104,107 @@ static void krelay_conn_event(struct sock *sk)
 	read_lock_bh(&sk->sk_callback_lock);
 	c = krelay_sk_user_data(sk);
 	if (c)
+		krelay_conn_kick(c);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* Count what a pass over direction @i moved. */
+static void krelay_conn_account(struct krelay_conn *c, int i,
+				const struct krelay_pump *p)
+{
+	struct krelay_stats *st = &c->rule->stats;
+
+	if (p->moved) {
+		atomic64_add(p->moved, &c->dir[i].bytes);
+		atomic64_add(p->moved, &c->be->bytes[i]);
+		krelay_stat_add(st, i == KRELAY_DIR_TO_BACKEND ?
+				KRELAY_STATS_A_BYTES_TO_BACKEND :
+				KRELAY_STATS_A_BYTES_TO_CLIENT, p->moved);
+	}
+	if (p->zerocopy)
+		krelay_stat_add(st, KRELAY_STATS_A_BYTES_ZEROCOPY, p->zerocopy);
+	if (p->copied)
+		krelay_stat_add(st, KRELAY_STATS_A_BYTES_COPIED, p->copied);
+}
+
+/*
+ * The receive fast path: pass @sk's queued data on to its peer right here,
+ * in the softirq that queued it, instead of waking the work.  Waking a
+ * worker per batch of received data (every 40-60 KB) cost as many context
+ * switches as a userspace relay and left the CPUs idle between hand-offs
+ * (README, "Where the time goes").  Returns false to have the work do it.
+ *
+ * Why this is safe:
+ * - Only from softirq on a socket no task owns: then TCP's receive path
+ *   holds @sk's spinlock (bh_lock_sock) around sk_data_ready, which is all
+ *   tcp_read_sock() needs (strparser reads from the same place).  Data
+ *   that arrives while the work owns @sk goes to the backlog and its
+ *   sk_data_ready runs in the owner's release_sock(): declined.
+ * - The destination's spinlock is only tried, never waited for: the other
+ *   direction may hold it and want ours.  Holding it with the destination
+ *   not owned excludes the work (lock_sock() needs the spinlock to take
+ *   ownership) and every other sender, and leaves its backlog empty.
+ * - The destination is checked writable (state, no error, not shut down)
+ *   under its lock, so the send cannot fail with EPIPE, whose SIGPIPE
+ *   would go to whatever task the softirq interrupted; see
+ *   krelay_splice_pump_bh() for allocation.
+ * - Only ESTABLISHED splice connections: the state machine (connect,
+ *   end of stream, errors, copy mode's buffer, teardown) stays in the work;
+ *   a full destination, an error, the end of the stream or an skb that
+ *   needs copying make this path decline and kick the work.
+ * - Teardown marks the connection CLOSING before unhooking, and cannot
+ *   unhook @sk, let alone release either socket, while we hold @sk's
+ *   sk_callback_lock.  A stale ESTABLISHED read races harmlessly: data
+ *   sent to a socket about to be reset.
+ */
+static bool krelay_conn_forward_bh(struct krelay_conn *c, struct sock *sk)
+{
+	struct krelay_pump p = {};
+	struct krelay_dir *d;
+	struct sock *dst;
+	int i;
+
+	if (!krelay_bh_forward || !in_serving_softirq() ||
+	    sock_owned_by_user_nocheck(sk) ||
+	    c->mode != KRELAY_MODE_SPLICE ||
+	    READ_ONCE(c->state) != KRELAY_CONN_ESTABLISHED ||
+	    test_bit(KRELAY_CF_ABORT, &c->flags))
+		return false;
+
+	i = sk == c->csock->sk ? KRELAY_DIR_TO_BACKEND : KRELAY_DIR_TO_CLIENT;
+	d = &c->dir[i];
+	dst = d->dst->sk;
+	if (!spin_trylock(&dst->sk_lock.slock))
+		return false;
+	if (sock_owned_by_user_nocheck(dst) || dst->sk_err || sk->sk_err ||
+	    (dst->sk_shutdown & SEND_SHUTDOWN) ||
+	    !((1 << dst->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
+		spin_unlock(&dst->sk_lock.slock);
+		return false;
+	}
+	krelay_splice_pump_bh(sk, dst, &p);
+	spin_unlock(&dst->sk_lock.slock);
+
+	krelay_conn_account(c, i, &p);
+	if (p.moved) {
+		WRITE_ONCE(c->last_active, jiffies);
+		krelay_stat_inc(&c->rule->stats, KRELAY_STATS_A_FAST_PASSES);
+	}
+	return !(p.full || p.err || p.eof || p.declined);
+}
+
+/*
+ * sk_data_ready: forward from here if we can, otherwise have the work do
+ * it.  Not installed as sk_state_change: state changes always go to the
+ * work.
+ */
+static void krelay_conn_data_ready(struct sock *sk)
+{
+	struct krelay_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = krelay_sk_user_data(sk);
+	if (c && !krelay_conn_forward_bh(c, sk))
 		krelay_conn_kick(c);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
@@ -138,7 +243,9 @@ static void krelay_sock_hook(struct krelay_conn *c, struct socket *sock,
 	saved->write_space = sk->sk_write_space;
 	saved->state_change = sk->sk_state_change;
 	__rcu_assign_sk_user_data_with_flags(sk, c, SK_USER_DATA_NOCOPY);
-	sk->sk_data_ready = krelay_conn_event;
+	/* the receive fast path sends from softirq: no task page fragment */
+	krelay_sk_no_task_frag(sk);
+	sk->sk_data_ready = krelay_conn_data_ready;
 	sk->sk_write_space = krelay_conn_write_space;
 	sk->sk_state_change = krelay_conn_event;
 	write_unlock_bh(&sk->sk_callback_lock);
@@ -380,7 +487,6 @@ static int krelay_conn_connecting(struct krelay_conn *c)
 /* Pass data both ways; returns an outcome if the connection ends. */
 static int krelay_conn_relay(struct krelay_conn *c)
 {
-	struct krelay_stats *st = &c->rule->stats;
 	struct krelay_pump p;
 	bool moved = false;
 	int i;
@@ -405,20 +511,9 @@ static int krelay_conn_relay(struct krelay_conn *c)
 		else
 			krelay_splice_pump(d, &p);
 
-		if (p.moved) {
+		krelay_conn_account(c, i, &p);
+		if (p.moved)
 			moved = true;
-			atomic64_add(p.moved, &d->bytes);
-			atomic64_add(p.moved, &c->be->bytes[i]);
-			krelay_stat_add(st, i == KRELAY_DIR_TO_BACKEND ?
-					KRELAY_STATS_A_BYTES_TO_BACKEND :
-					KRELAY_STATS_A_BYTES_TO_CLIENT, p.moved);
-		}
-		if (p.zerocopy)
-			krelay_stat_add(st, KRELAY_STATS_A_BYTES_ZEROCOPY,
-					p.zerocopy);
-		if (p.copied)
-			krelay_stat_add(st, KRELAY_STATS_A_BYTES_COPIED,
-					p.copied);
 
 		if (p.err)
 			return KRELAY_STATS_A_CONN_RESET;
@@ -458,6 +553,7 @@ static void krelay_conn_work(struct work_struct *work)
 
 	if (c->dead || test_bit(KRELAY_CF_INIT, &c->flags))
 		goto out;
+	krelay_stat_inc(&c->rule->stats, KRELAY_STATS_A_WORK_RUNS);
 
 	if (test_bit(KRELAY_CF_ABORT, &c->flags))
 		outcome = KRELAY_STATS_A_CONN_ABORTED;

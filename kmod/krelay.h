@@ -241,6 +241,7 @@ struct krelay_pump {
 	int err;
 	bool eof;
 	bool full;
+	bool declined;		/* softirq pass: left an skb to the work */
 };
 
 struct krelay_saved_cb {
@@ -284,6 +285,7 @@ struct krelay_conn {
 
 /* main.c */
 extern struct workqueue_struct *krelay_wq;
+extern bool krelay_bh_forward;
 extern struct kmem_cache *krelay_conn_cache;
 extern wait_queue_head_t krelay_waitq;
 struct krelay_net *krelay_net(const struct net *net);
@@ -324,6 +326,8 @@ void krelay_backend_connected(struct krelay_rule *rule,
 
 /* splice.c, copy.c: move what is readable, see struct krelay_pump */
 void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p);
+void krelay_splice_pump_bh(struct sock *src, struct sock *dst,
+			   struct krelay_pump *p);
 void krelay_copy_pump(struct krelay_dir *d, struct krelay_pump *p);
 void krelay_copy_release(struct krelay_dir *d);
 

@@ -33,6 +33,15 @@ MODULE_PARM_DESC(wq_unbound, "run relay work on an unbound workqueue (default: t
 struct workqueue_struct *krelay_wq;
 
 /*
+ * The receive fast path (conn.c, krelay_conn_forward_bh()): splice-mode data
+ * is passed on from the receive softirq instead of a work run.  Writable at
+ * run time so that `make bench` can compare both in one boot.
+ */
+bool krelay_bh_forward = true;
+module_param_named(bh_forward, krelay_bh_forward, bool, 0644);
+MODULE_PARM_DESC(bh_forward, "pass splice-mode data on from the receive softirq (default: true)");
+
+/*
  * Connections come from their own cache so that /proc/slabinfo shows the
  * relay's memory per connection ("krelay_conn").  SLUB merges caches of
  * equal size and flags, which would hide it inside a kmalloc cache; a

@@ -14,6 +14,10 @@
  * is full.  On "full" both locks are released: the release processes the
  * destination's backlog (ACKs that piled up while we held it) and its
  * write-space callback then queues the next run.
+ *
+ * The same pass also runs straight from the receive softirq
+ * (krelay_splice_pump_bh(), called by conn.c's sk_data_ready), which is
+ * where most data moves: see there.
  */
 
 #include <linux/net.h>
@@ -33,6 +37,7 @@ struct krelay_splice_ctx {
 	struct krelay_pump *p;
 	void *bounce;
 	bool full;
+	bool atomic;		/* softirq pass: no bounce buffer, no sleeping */
 };
 
 /*
@@ -120,14 +125,21 @@ static int krelay_splice_recv(read_descriptor_t *desc, struct sk_buff *skb,
 {
 	struct krelay_splice_ctx *ctx = desc->arg.data;
 	struct krelay_pump *p = ctx->p;
+	bool pages_ok;
 	size_t head;
 	int ret;
 
-	if (ctx->full || p->err)
+	if (ctx->full || p->err || p->declined)
 		return 0;
 
 	len = min_t(size_t, len, INT_MAX);
-	if (likely(krelay_skb_pages_ok(skb))) {
+	pages_ok = krelay_skb_pages_ok(skb);
+	if (unlikely(!pages_ok && ctx->atomic)) {
+		/* the bounce copy allocates: leave this skb to the work */
+		p->declined = true;
+		return 0;
+	}
+	if (likely(pages_ok)) {
 		ret = skb_send_sock_locked(ctx->dst, skb, offset, len);
 		if (ret > 0) {
 			head = krelay_head_bytes(skb, offset, ret);
@@ -151,6 +163,35 @@ static int krelay_splice_recv(read_descriptor_t *desc, struct sk_buff *skb,
 	return ret;
 }
 
+/* One pass over @src -> @dst; the caller holds both sockets. */
+static void krelay_splice_run(struct krelay_splice_ctx *ctx, struct sock *src)
+{
+	struct krelay_pump *p = ctx->p;
+	read_descriptor_t desc = {
+		.arg.data = ctx,
+		.count = 1,
+	};
+	int ret;
+
+	ret = tcp_read_sock(src, &desc, krelay_splice_recv);
+	if (ret > 0)
+		p->moved = ret;
+	else if (ret < 0 && !p->err && ret != -EAGAIN)
+		p->err = ret;
+	p->full = ctx->full;
+
+	/*
+	 * tcp_read_sock() eats the FIN silently: the end of the stream is a
+	 * shut-down receive side with nothing left queued.  Checked under the
+	 * source lock; the caller passes it on after the locks are dropped
+	 * (shutdown takes the destination lock itself).
+	 */
+	if (!p->err && !ctx->full && !p->declined &&
+	    (src->sk_shutdown & RCV_SHUTDOWN) &&
+	    skb_queue_empty(&src->sk_receive_queue))
+		p->eof = true;
+}
+
 void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p)
 {
 	struct sock *src = d->src->sk;
@@ -159,34 +200,37 @@ void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p)
 		.dst = dst,
 		.p = p,
 	};
-	read_descriptor_t desc = {
-		.arg.data = &ctx,
-		.count = 1,
-	};
-	int ret;
 
 	lock_sock(src);
 	lock_sock_nested(dst, SINGLE_DEPTH_NESTING);
-
-	ret = tcp_read_sock(src, &desc, krelay_splice_recv);
-	if (ret > 0)
-		p->moved = ret;
-	else if (ret < 0 && !p->err && ret != -EAGAIN)
-		p->err = ret;
-	p->full = ctx.full;
-
-	/*
-	 * tcp_read_sock() eats the FIN silently: the end of the stream is a
-	 * shut-down receive side with nothing left queued.  Checked under the
-	 * source lock; the caller passes it on after the locks are dropped
-	 * (shutdown takes the destination lock itself).
-	 */
-	if (!p->err && !ctx.full && (src->sk_shutdown & RCV_SHUTDOWN) &&
-	    skb_queue_empty(&src->sk_receive_queue))
-		p->eof = true;
-
+	krelay_splice_run(&ctx, src);
 	release_sock(dst);
 	release_sock(src);
 
 	kfree(ctx.bounce);
+}
+
+/*
+ * The pass from the receive softirq.  The caller holds both sockets'
+ * spinlocks (the source's taken by TCP's receive path, the destination's
+ * by trylock), neither is owned by a task, and the destination can send.
+ * Sending here must not sleep nor use current's page fragment (current is
+ * whatever task the softirq interrupted): the destination allocates
+ * atomically for the pass (and never uses the task fragment, see
+ * krelay_sock_hook()).  No TCP send path flushes the backlog on this
+ * route: the destination, not being owned, has none.
+ */
+void krelay_splice_pump_bh(struct sock *src, struct sock *dst,
+			   struct krelay_pump *p)
+{
+	struct krelay_splice_ctx ctx = {
+		.dst = dst,
+		.p = p,
+		.atomic = true,
+	};
+	gfp_t gfp = dst->sk_allocation;
+
+	dst->sk_allocation = GFP_ATOMIC | __GFP_NOWARN;
+	krelay_splice_run(&ctx, src);
+	dst->sk_allocation = gfp;
 }

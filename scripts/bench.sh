@@ -48,7 +48,7 @@ if [ "$QUICK" = 1 ]; then
 else
 	: "${BENCH_REPS:=3}" "${BENCH_T:=5}" "${BENCH_RR_T:=3}" "${BENCH_DEADLINE:=1080}"
 fi
-: "${BENCH_SETUPS:=direct krelay-splice krelay-copy rinetd socat haproxy haproxy-splice nginx}"
+: "${BENCH_SETUPS:=direct krelay-splice krelay-work krelay-copy rinetd socat haproxy haproxy-splice nginx}"
 : "${BENCH_TESTS:=p1 p8 p1r p8r crate lat}"
 : "${BENCH_TRACE:=1}"
 

@@ -269,6 +269,8 @@ static const struct stat_desc {
 	{ "aborted",		offsetof(struct krelay_stats, aborted), 0 },
 	{ "denied",		offsetof(struct krelay_stats, denied), 0 },
 	{ "failovers",		offsetof(struct krelay_stats, failovers), 0 },
+	{ "fast_passes",	offsetof(struct krelay_stats, fast_passes), 0 },
+	{ "work_runs",		offsetof(struct krelay_stats, work_runs), 0 },
 	{ "bytes_to_backend",	offsetof(struct krelay_stats, bytes_to_backend), 1 },
 	{ "bytes_to_client",	offsetof(struct krelay_stats, bytes_to_client), 1 },
 	{ "bytes_zerocopy",	offsetof(struct krelay_stats, bytes_zerocopy), 1 },

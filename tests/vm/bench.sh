@@ -6,6 +6,8 @@
 # :5201, R = to the kr-echo server :7000):
 #   direct          no relay            T 5201  R 7000
 #   krelay-splice   userctl ... splice  T 9101  R 9102
+#   krelay-work     the same without the receive fast path (bh_forward=0,
+#                   set before each of its runs)  T 9801  R 9802
 #   krelay-copy     userctl ... copy    T 9201  R 9202
 #   rinetd          rinetd -f           T 9301  R 9302
 #   socat           socat fork          T 9401  R 9402
@@ -86,6 +88,7 @@ jget() {
 PORTS_direct="5201 7000"
 PORTS_krelay_splice="9101 9102"
 PORTS_krelay_copy="9201 9202"
+PORTS_krelay_work="9801 9802"
 PORTS_rinetd="9301 9302"
 PORTS_socat="9401 9402"
 PORTS_haproxy="9501 9502"
@@ -202,6 +205,7 @@ start_setup() { # SETUP: start it, check both ports relay, record the result
 	direct) : >"$out" ;;
 	krelay-splice) start_krelay splice "$s" >"$out" 2>&1 ;;
 	krelay-copy) start_krelay copy "$s" >"$out" 2>&1 ;;
+	krelay-work) start_krelay splice "$s" >"$out" 2>&1 ;;
 	rinetd) start_rinetd >"$out" 2>&1 ;;
 	socat) start_socat >"$out" 2>&1 ;;
 	haproxy) start_haproxy haproxy splice-auto >"$out" 2>&1 ;;
@@ -322,7 +326,15 @@ rr_run() {
 	note_hung "$s" "$hung"
 }
 
+# bh_forward SETUP: krelay's receive fast path off for krelay-work only (the
+# module parameter is global)
+bh_forward() {
+	[ -w /sys/module/krelay/parameters/bh_forward ] || return 0
+	if [ "$1" = krelay-work ]; then echo 0; else echo 1; fi >/sys/module/krelay/parameters/bh_forward
+}
+
 measure() { # REP SETUP TEST
+	bh_forward "$2"
 	if ! is_ok "$2"; then
 		raw "run rep=$1 setup=$2 test=$3 status=FAILED why=setup_failed"
 		return
@@ -341,6 +353,7 @@ measure() { # REP SETUP TEST
 # unload report ("krelay_trace: tcp seq=N sendmsg_calls=..." in dmesg)
 trace_run() {
 	s=$1
+	bh_forward "$s"
 	if ! is_ok "$s"; then
 		raw "trace setup=$s status=FAILED why=setup_failed"
 		return

@@ -836,6 +836,8 @@ static const struct nla_policy stats_policy[KRELAY_STATS_A_MAX + 1] = {
 	[KRELAY_STATS_A_CONN_CONNECT_REFUSED]	= { .type = NLA_U64 },
 	[KRELAY_STATS_A_CONN_DENIED]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_FAILOVERS]		= { .type = NLA_U64 },
+	[KRELAY_STATS_A_FAST_PASSES]		= { .type = NLA_U64 },
+	[KRELAY_STATS_A_WORK_RUNS]		= { .type = NLA_U64 },
 };
 
 static const struct nla_policy conn_policy[KRELAY_CONN_A_MAX + 1] = {
@@ -901,6 +903,8 @@ static int get_stats(struct nlattr *nest, struct krelay_stats *s)
 	s->aborted = get_u64(tb, KRELAY_STATS_A_CONN_ABORTED);
 	s->denied = get_u64(tb, KRELAY_STATS_A_CONN_DENIED);
 	s->failovers = get_u64(tb, KRELAY_STATS_A_FAILOVERS);
+	s->fast_passes = get_u64(tb, KRELAY_STATS_A_FAST_PASSES);
+	s->work_runs = get_u64(tb, KRELAY_STATS_A_WORK_RUNS);
 	s->bytes_to_backend = get_u64(tb, KRELAY_STATS_A_BYTES_TO_BACKEND);
 	s->bytes_to_client = get_u64(tb, KRELAY_STATS_A_BYTES_TO_CLIENT);
 	s->bytes_zerocopy = get_u64(tb, KRELAY_STATS_A_BYTES_ZEROCOPY);

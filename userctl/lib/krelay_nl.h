@@ -41,6 +41,8 @@ struct krelay_stats {
 	uint64_t aborted;
 	uint64_t denied;
 	uint64_t failovers;
+	uint64_t fast_passes;
+	uint64_t work_runs;
 	uint64_t bytes_to_backend;
 	uint64_t bytes_to_client;
 	uint64_t bytes_zerocopy;

@@ -264,6 +264,11 @@ enum krelay_acl_attr {
  * unreachable or timed out).  FAILOVERS counts connect failures that were
  * followed by a try of another backend.
  * ABORTED: ended by rule delete, conn kill, module unload or netns exit.
+ *
+ * FAST_PASSES and WORK_RUNS show where the relaying happened: splice-mode
+ * data is mostly passed on straight from the receive softirq (a fast pass)
+ * and the connection's work runs only for what that path leaves (connect,
+ * end of stream, full send buffers, errors, copy mode).
  */
 enum krelay_stats_attr {
 	KRELAY_STATS_A_UNSPEC,
@@ -283,6 +288,8 @@ enum krelay_stats_attr {
 	KRELAY_STATS_A_CONN_CONNECT_REFUSED, /* subset of FAILED: RST to SYN */
 	KRELAY_STATS_A_CONN_DENIED,	/* rejected by an ACL */
 	KRELAY_STATS_A_FAILOVERS,	/* connects retried on another backend */
+	KRELAY_STATS_A_FAST_PASSES,	/* data passed on from the receive softirq */
+	KRELAY_STATS_A_WORK_RUNS,	/* runs of connections' work items */
 
 	__KRELAY_STATS_A_MAX
 };
