@@ -28,8 +28,10 @@
 #                                dmesg (after the log line MARK), "TAG k=v" lines
 #   tr_val REPORT TAG KEY [TEXT] KEY of the first TAG line (containing TEXT)
 #   log MSG                      a line in the scenario log
+#   KDBG                         1 on the debug kernel (3-5x slower), else 0
 : "${RESULTS:=/share/results}"
 SCEN=$(basename "$0" .sh)
+case $(uname -r) in *-kdbg) KDBG=1 ;; *) KDBG=0 ;; esac
 
 log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
 t_pass() { echo "PASS $SCEN: $1" >>"$RESULTS"; log "PASS $1"; }
