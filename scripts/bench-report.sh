@@ -312,7 +312,7 @@ END {
 	print ""
 	print "- `direct`: iperf3 / kr-rr straight to the server over loopback (no relay)."
 	print "- `krelay-splice`, `krelay-copy`: `userctl rule add 127.0.0.1:PORT to 127.0.0.1:BACKEND mode splice|copy`."
-	print "- `krelay-work`: splice mode without the receive fast path (module parameter `bh_forward=0` during its runs): every pass runs in the connection's work item."
+	print "- `krelay-work`: splice mode without the receive fast path (module parameter `bh_forward=0` during its runs): every pass runs in the connection work item."
 	print "- `rinetd`: Debian rinetd, default buffers.  `socat`: `TCP-LISTEN:PORT,fork,reuseaddr TCP:BACKEND` (default 8 KiB buffer)."
 	print "- `haproxy`: `mode tcp`, `nbthread 1`, `option splice-auto`; `haproxy-splice`: the same with `option splice-request` + `option splice-response`."
 	print "- `nginx`: `stream` module, `worker_processes 1`, default proxy buffers."
