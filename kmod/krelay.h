@@ -37,10 +37,13 @@
  *   lock before dropping "alive", so a callback that saw the connection can
  *   always take its reference.  Freed after an RCU grace period (dumps).
  *
- * Socket lock order: all data movement of one connection happens in its
- *   single work item, so its two directions never run concurrently and
- *   taking "source, then destination (nested)" in either direction cannot
- *   deadlock.
+ * Socket lock order: the work owns (lock_sock) the source, then the
+ *   destination (nested).  Its two directions never run concurrently, so
+ *   taking them in either order cannot deadlock.  The receive fast path
+ *   (conn.c) holds the source's spinlock, taken by TCP's receive path, and
+ *   only *tries* the destination's: it never waits, so it cannot deadlock
+ *   with the other direction's fast path nor with the work, and it only
+ *   proceeds when neither socket is owned, which excludes the work.
  */
 #ifndef _KRELAY_H
 #define _KRELAY_H

@@ -14,8 +14,10 @@
 
 /*
  * All socket work (accepting and relaying) runs on this workqueue; socket
- * callbacks only queue work items.  Each connection owns one work item,
- * which serializes its two directions (see krelay.h).
+ * callbacks queue work items (except the receive fast path, conn.c, which
+ * passes splice-mode data on from the softirq itself when it can).  Each
+ * connection owns one work item, which serializes its two directions (see
+ * krelay.h).
  *
  * Bound or unbound: a bound (per-CPU) queue runs the work on the CPU whose
  * softirq queued it, which keeps the skb cache-hot but stacks every relayed

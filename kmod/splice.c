@@ -3,8 +3,8 @@
  * krelay: splice data path - move skb pages from one TCP socket to another.
  *
  * One pass over a direction locks the source, then the destination (nested:
- * both are TCP sockets of one lock class; safe because a connection's two
- * directions only run from its single work item), and lets tcp_read_sock()
+ * both are TCP sockets of one lock class; see "Socket lock order" in
+ * krelay.h), and lets tcp_read_sock()
  * hand every queued skb to an actor that sends it on with
  * skb_send_sock_locked(): the destination takes references on the skb's
  * pages, no payload is copied (only the linear head, which is tiny or
