@@ -77,7 +77,12 @@ settle() {
 # until the end; prints "eof BYTES", "reset BYTES" or "other BYTES (why)".
 peer_view() (
 	trap '' PIPE
-	exec 3<>"/dev/tcp/127.0.0.1/$1" || { echo "other 0 (connect failed)"; exit; }
+	# the RST may even beat connect()'s return (the relay refuses at once
+	# while the client is still waking up): connect then fails with it
+	if ! { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/tmp/pv.cerr; then
+		if grep -qi 'reset' /tmp/pv.cerr; then echo "reset 0"; else echo "other 0 (connect failed: $(cat /tmp/pv.cerr))"; fi
+		exit
+	fi
 	# a write may already meet the RST (and consume the error)
 	: >/tmp/pv.err
 	[ -n "${3:-}" ] && printf '%s' "$3" >&3 2>>/tmp/pv.err

@@ -9,7 +9,8 @@
 #  - switches: with the tracer filtered to one task's pid, its switch count
 #    is within 2 % (in practice: equal) of voluntary+nonvoluntary switches in
 #    /proc/<pid>/status over the same window, for sleeps and preemptions;
-#  - unfiltered switches agree with the ctxt line of /proc/stat;
+#  - unfiltered switches agree with the ctxt line of /proc/stat (between the
+#    windows just inside and just outside the tracer's lifetime);
 #  - `userctl trace -j` shows the same numbers as the kernel log.
 . /tests/lib.sh
 
@@ -130,10 +131,14 @@ t_ge "switches: wake-ups of the worker" "$(tr_val "$R" sched wakeups)" 200
 
 # --- unfiltered switches vs /proc/stat ctxt -----------------------------------
 # ctxt counts every switch (rq->nr_switches, bumped where prev->n[i]vcsw is).
-# The tracer's window (insmod to rmmod) is the /proc/stat window plus the
-# tails of insmod and rmmod; the load (sleepers, iperf3) runs only inside
-# the /proc/stat window, so those tails add few switches.
+# The tracer's window (insmod to rmmod) lies between two /proc/stat
+# windows: the inner one (after insmod, before rmmod: the load runs only
+# there) and the outer one (before insmod, after rmmod).  The tails of
+# insmod and rmmod are short on a quiet host but take a few hundred
+# switches on a loaded one, so the traced count must lie between the two
+# (2 % slack each side), and near the inner one.
 sleeper() { while :; do usleep 500; done; }
+xa=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 t_check "ctxt: insmod" insmod "$KTRACE_KO"
 x0=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 sleeper &
@@ -149,11 +154,17 @@ kill $s1 $s2 $s3 $s4
 wait $s1 $s2 $s3 $s4 2>/dev/null
 x1=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 t_check "ctxt: rmmod" rmmod krelay_trace
+xb=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 R=$(tr_report)
-log "ctxt: /proc/stat delta=$((x1 - x0)) traced switches=$(tr_val "$R" sched switches)"
+tsw=$(tr_val "$R" sched switches)
+log "ctxt: /proc/stat inner delta=$((x1 - x0)) outer delta=$((xb - xa)) traced switches=$tsw"
 t_ge "ctxt: window has >= 5000 switches" "$((x1 - x0))" 5000
-t_within "ctxt: unfiltered switches within 2% of /proc/stat" \
-	"$(tr_val "$R" sched switches)" "$((x1 - x0))" 2
+t_ge "ctxt: unfiltered switches >= 98% of /proc/stat's inner window" \
+	"$((${tsw:-0} * 100))" "$(((x1 - x0) * 98))"
+t_ge "ctxt: unfiltered switches <= 102% of /proc/stat's outer window" \
+	"$(((xb - xa) * 102))" "$((${tsw:-0} * 100))"
+t_within "ctxt: unfiltered switches within 10% of /proc/stat's inner window" \
+	"${tsw:-0}" "$((x1 - x0))" 10
 
 # --- userctl trace shows the latest report ---------------------------------------
 if userctl trace help >/dev/null 2>&1; then
