@@ -182,14 +182,20 @@ static void krelay_splice_run(struct krelay_splice_ctx *ctx, struct sock *src)
 
 	/*
 	 * tcp_read_sock() eats the FIN silently: the end of the stream is a
-	 * shut-down receive side with nothing left queued.  Checked under the
-	 * source lock; the caller passes it on after the locks are dropped
-	 * (shutdown takes the destination lock itself).
+	 * shut-down receive side with nothing left queued.  An RST shuts the
+	 * receive side down too (tcp_done()), after setting sk_err: that is
+	 * a reset, not an end of stream.  Checked under the source lock; the
+	 * caller passes the end on after the locks are dropped (shutdown
+	 * takes the destination lock itself).
 	 */
 	if (!p->err && !ctx->full && !p->declined &&
 	    (src->sk_shutdown & RCV_SHUTDOWN) &&
-	    skb_queue_empty(&src->sk_receive_queue))
-		p->eof = true;
+	    skb_queue_empty(&src->sk_receive_queue)) {
+		if (READ_ONCE(src->sk_err))
+			p->err = -ECONNRESET;
+		else
+			p->eof = true;
+	}
 }
 
 void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p)
