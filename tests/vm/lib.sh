@@ -29,9 +29,11 @@
 #   tr_val REPORT TAG KEY [TEXT] KEY of the first TAG line (containing TEXT)
 #   log MSG                      a line in the scenario log
 #   KDBG                         1 on the debug kernel (3-5x slower), else 0
+#   TS                           time scale for deadlines: 4 on the debug
+#                                kernel (under load it runs 10-30x slower), else 1
 : "${RESULTS:=/share/results}"
 SCEN=$(basename "$0" .sh)
-case $(uname -r) in *-kdbg) KDBG=1 ;; *) KDBG=0 ;; esac
+case $(uname -r) in *-kdbg) KDBG=1 TS=4 ;; *) KDBG=0 TS=1 ;; esac
 
 log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
 t_pass() { echo "PASS $SCEN: $1" >>"$RESULTS"; log "PASS $1"; }

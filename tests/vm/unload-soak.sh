@@ -55,10 +55,10 @@ cyc() { # CHECK OK [WHY]
 		log "cycle $c: FAILED $1${3:+: $3}"
 	fi
 }
-t_start=$(ms)
+t_start=$(ms) rm_max=0
 for ((c = 1; c <= CYCLES; c++)); do
 	if [ $((c % 2)) = 1 ]; then m1=splice m2=copy; else m1=copy m2=splice; fi
-	timeout 20 insmod "$KRELAY_KO"
+	timeout $((20 * TS)) insmod "$KRELAY_KO"
 	cyc insmod $(($? == 0))
 	ok=1
 	userctl rule add 127.0.0.1:9000 to 127.0.0.1:5201 mode $m1 >/dev/null || ok=0
@@ -66,7 +66,7 @@ for ((c = 1; c <= CYCLES; c++)); do
 	cyc rules-added $ok
 	iperf3 -c 127.0.0.1 -p 9000 -t 30 -P 2 >/tmp/ip.log 2>&1 &
 	ip=$!
-	kr-xfer -c 127.0.0.1:9001 -n 16 -j 4 --min 256K --max 32M --seed $c --timeout 60 -q \
+	kr-xfer -c 127.0.0.1:9001 -n 16 -j 4 --min 256K --max 32M --seed $c --timeout $((60 * TS)) -q \
 		>/tmp/x.log 2>&1 &
 	xp=$!
 	# both rules must be moving data when the module goes (one userctl
@@ -85,12 +85,13 @@ for ((c = 1; c <= CYCLES; c++)); do
 	[ "${a0:-0}" -ge 2 ] 2>/dev/null && [ "${a1:-0}" -ge 1 ] 2>/dev/null && ok=1
 	cyc traffic-flowing $ok "iperf3 rule active=$a0 kr-xfer rule active=$a1"
 	t0=$(ms)
-	timeout 20 rmmod krelay
-	rc=$?
-	cyc rmmod-returned $((rc == 0)) "exit $rc after $(($(ms) - t0)) ms"
-	wait_end $ip 20
+	timeout $((20 * TS)) rmmod krelay
+	rc=$? t_rm=$(($(ms) - t0))
+	[ $t_rm -gt $rm_max ] && rm_max=$t_rm
+	cyc rmmod-returned $((rc == 0)) "exit $rc after $t_rm ms"
+	wait_end $ip $((20 * TS))
 	cyc iperf3-ended $(($? == 0))
-	wait_end $xp 20
+	wait_end $xp $((20 * TS))
 	cyc kr-xfer-ended $(($? == 0))
 	wait $xp
 	xrc=$?
@@ -111,7 +112,7 @@ for ((c = 1; c <= CYCLES; c++)); do
 	fi
 	[ $((c % 10)) = 0 ] && log "cycle $c done ($(($(ms) - t_start)) ms)"
 done
-log "$CYCLES cycles in $(($(ms) - t_start)) ms"
+log "$CYCLES cycles in $(($(ms) - t_start)) ms; slowest rmmod under load: $rm_max ms"
 for k in $checks; do
 	t_eq "$CYCLES cycles: $k" "${bad[$k]}" 0
 done
@@ -123,7 +124,7 @@ t_check "rule add splice" userctl rule add 127.0.0.1:9000 to 127.0.0.1:7000
 t_check "rule add copy" userctl rule add 127.0.0.1:9001 to 127.0.0.1:7000 mode copy
 t_check "rule add (survivor)" userctl rule add 127.0.0.1:9002 to 127.0.0.1:7000
 for p in 9000 9001; do
-	kr-xfer -c 127.0.0.1:$p -n 4 -j 4 --min 256M --max 256M --timeout 60 >/tmp/del$p.log 2>&1 &
+	kr-xfer -c 127.0.0.1:$p -n 4 -j 4 --min 256M --max 256M --timeout $((60 * TS)) >/tmp/del$p.log 2>&1 &
 	eval x$p=$!
 done
 i=0
@@ -133,10 +134,10 @@ t_eq "splice rule: 4 live connections" "$(rstat 127.0.0.1:9000 active)" 4
 t_eq "copy rule: 4 live connections" "$(rstat 127.0.0.1:9001 active)" 4
 for p in 9000 9001; do
 	t0=$(ms)
-	t_check "rule del $p with 4 live connections" timeout 20 userctl rule del 127.0.0.1:$p
+	t_check "rule del $p with 4 live connections" timeout $((20 * TS)) userctl rule del 127.0.0.1:$p
 	log "rule del $p took $(($(ms) - t0)) ms"
 	eval x=\$x$p
-	if wait_end "$x" 20; then t_pass "$p: clients ended"; else t_fail "$p: clients ended" "still running 20 s after rule del"; fi
+	if wait_end "$x" $((20 * TS)); then t_pass "$p: clients ended"; else t_fail "$p: clients ended" "still running $((20 * TS)) s after rule del"; fi
 	t_eq "$p: all 4 transfers cut by a reset" \
 		"$(grep -c 'FAIL.*Connection reset by peer' /tmp/del$p.log)" 4
 	t_eq "$p: no corruption" "$(corrupt /tmp/del$p.log | wc -l)" 0
@@ -144,13 +145,13 @@ for p in 9000 9001; do
 done
 t_eq "no connection left" "$(userctl conn count)" 0
 # conn kill on the surviving rule: the same abort path, and it is counted
-kr-xfer -c 127.0.0.1:9002 -n 1 --min 256M --max 256M --timeout 60 >/tmp/kill.log 2>&1 &
+kr-xfer -c 127.0.0.1:9002 -n 1 --min 256M --max 256M --timeout $((60 * TS)) >/tmp/kill.log 2>&1 &
 x=$!
 i=0
 while [ "$(userctl conn count)" != 1 ] && [ $i -lt 100 ]; do usleep 100000; i=$((i + 1)); done
 id=$(userctl -j conn list | sed -n 's/^\[{"id":\([0-9]*\),.*/\1/p')
 t_check "conn kill $id" userctl conn kill "${id:-0}"
-wait_end $x 20
+wait_end $x $((20 * TS))
 t_match "killed connection's client saw a reset" "$(cat /tmp/kill.log)" 'FAIL.*Connection reset by peer'
 t_eq "conn kill counted aborted" "$(rstat 127.0.0.1:9002 aborted)" 1
 t_eq "nothing active" "$(stat_of active)" 0
@@ -184,7 +185,7 @@ while [ ! -s /tmp/nsecho.ready ] && [ $i -lt 100 ]; do usleep 100000; i=$((i + 1
 t_check "kr1: rule add splice" ip netns exec kr1 userctl rule add 10.99.0.2:9000 to 10.99.0.1:7000
 t_check "kr1: rule add copy" ip netns exec kr1 userctl rule add 10.99.0.2:9001 to 10.99.0.1:7000 mode copy
 for p in 9000 9001; do
-	kr-xfer -c 10.99.0.2:$p -n 4 -j 4 --min 256M --max 256M --timeout 60 >/tmp/ns$p.log 2>&1 &
+	kr-xfer -c 10.99.0.2:$p -n 4 -j 4 --min 256M --max 256M --timeout $((60 * TS)) >/tmp/ns$p.log 2>&1 &
 	eval x$p=$!
 done
 i=0
@@ -199,14 +200,14 @@ t_eq "no process left in kr1" "$(ip netns pids kr1 | wc -l)" 0
 t0=$(ms)
 t_check "ip netns del kr1" ip netns del kr1
 i=0
-while ip link show veth0 >/dev/null 2>&1 && [ $i -lt 300 ]; do usleep 100000; i=$((i + 1)); done
+while ip link show veth0 >/dev/null 2>&1 && [ $i -lt $((300 * TS)) ]; do usleep 100000; i=$((i + 1)); done
 t_refuse "kr1 destroyed (veth0 went with it)" ip link show veth0
 log "netns teardown took $(($(ms) - t0)) ms"
 i=0
-while { kill -0 $x9000 || kill -0 $x9001; } 2>/dev/null && [ $i -lt 200 ]; do usleep 100000; i=$((i + 1)); done
+while { kill -0 $x9000 || kill -0 $x9001; } 2>/dev/null && [ $i -lt $((200 * TS)) ]; do usleep 100000; i=$((i + 1)); done
 for p in 9000 9001; do
 	eval x=\$x$p
-	if wait_end "$x" 0; then t_pass "kr1 $p: clients ended"; else t_fail "kr1 $p: clients ended" "still running 20 s after netns del"; fi
+	if wait_end "$x" 0; then t_pass "kr1 $p: clients ended"; else t_fail "kr1 $p: clients ended" "still running $((20 * TS)) s after the namespace went"; fi
 	log "kr1 $p: $(tail -n1 /tmp/ns$p.log)"
 	t_eq "kr1 $p: all 4 transfers cut by a reset" \
 		"$(grep -c 'FAIL.*Connection reset by peer' /tmp/ns$p.log)" 4
