@@ -268,7 +268,7 @@ for p in 9108 9109; do
 done
 settle "$C"
 
-# --- 1,000 clients that never read ------------------------------------------
+# --- 1,000 clients that never read (100 on the debug kernel) ---------------
 # Backends send without end (1 GiB each), clients never read: every socket
 # on the path fills and the senders stall.  Half the clients go through a
 # splice rule, half through a copy rule.
@@ -289,8 +289,11 @@ settle "$C"
 #   MemAvailable drop <= N x (512 + 64 + 16 (4 sockets' slab)) KiB
 # Data moved towards the clients is also bounded by what fits in the relay's
 # client socket and the client: <= N x 2 x (B + B).
-C="1000 idle readers"
+# The debug kernel moves ~1 MB/s here: filling 1,000 paths (~0.5 GB) would
+# take most of its time budget, so it checks the same bounds with 100.
 N=1000
+[ "$KDBG" = 1 ] && N=100
+C="$N idle readers"
 B=65536
 sysctl -qw net.ipv4.tcp_rmem="4096 $B $B" net.ipv4.tcp_wmem="4096 $B $B"
 sysctl -qw net.ipv4.tcp_mem="262144 262144 262144"
@@ -343,7 +346,15 @@ cat /proc/net/sockstat
 grep -E '^(krelay|TCP|skbuff)' /proc/slabinfo
 t_ge "$C: relay sockets <= N x 4B ($((N * 4 * B)))" $((N * 4 * B - peak_relay)) 0
 t_ge "$C: TCP mem pages <= N x 8B / 4096 + base" $((N * 8 * B / 4096 + mem0 - peak_mem)) 0
-t_ge "$C: MemAvailable drop <= N x 592 KiB" $((N * 592 - (av0 - min_av))) 0
+# KASAN's quarantine keeps freed memory for a while, up to 1/32 of RAM: on
+# the debug kernel that is allowed on top.
+qslack=0 qnote=
+if [ "$KDBG" = 1 ]; then
+	qslack=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 32))
+	qnote=" + $qslack KiB quarantine"
+fi
+t_ge "$C: MemAvailable drop <= N x 592 KiB$qnote" \
+	$((N * 592 + qslack - (av0 - min_av))) 0
 t_ge "$C: data to clients <= N x 4B" $((N * 4 * B - moved)) 0
 t_ge "$C: data did flow" "$moved" $((N * 1024))
 kill $h1 $h2
