@@ -38,7 +38,7 @@ t_refuse "netns far cannot delete it either" F userctl rule del 10.9.0.1:9401
 
 t_check "integrity far -> relay -> far (30 transfers up to 4 MiB)" \
 	F kr-xfer -q -c 10.9.0.1:9401 -n 30 -j 3 --max 4M
-F iperf3 -c 10.9.0.1 -p 9402 -t 3 -J >/tmp/ns.json 2>&1
+F iperf3 -c 10.9.0.1 -p 9402 -t $((3 * TS)) -J >/tmp/ns.json 2>&1
 t_ge "iperf3 through the relay netns" "$(iperf_bytes /tmp/ns.json | cut -d. -f1)" 1000000
 t_eq "traffic counted in netns relay" \
 	"$(R userctl -j stats | jq '.totals.bytes_to_backend > 0')" true
