@@ -12,9 +12,9 @@ kr-echo -m rst 127.0.0.1:7001 2>/dev/null &
 wait_listen 7001
 t_check "rule to a resetting backend" userctl rule add 127.0.0.1:9001 to 127.0.0.1:7001
 t0=$(uptime_s)
-echo hello | socat -T 10 - TCP:127.0.0.1:9001 >/dev/null 2>&1
+echo hello | socat -T $((10 * TS)) - TCP:127.0.0.1:9001 >/dev/null 2>&1
 t1=$(uptime_s)
-t_ge "client ended within 3 s of the backend's RST" $((3 - (t1 - t0))) 0
+t_ge "client ended within $((3 * TS)) s of the backend's RST" $((3 * TS - (t1 - t0))) 0
 # the relay's teardown may trail the client's own close under load
 for _ in $(seq 50); do [ "$(stat_of reset)" = 1 ] && break; usleep 100000; done
 [ "$(stat_of reset)" = 1 ] || log "totals: $(userctl -j stats | jq -c .totals)"
@@ -29,13 +29,13 @@ sleep 1
 t_check "rule with a 1500 ms connect timeout" \
 	userctl rule add 127.0.0.1:9002 to 127.0.0.1:7002 connect-timeout 1500
 t0=$(uptime_s)
-# -t 20: after its stdin ends, socat waits for the relay to close
-echo hello | socat -t 20 -T 20 - TCP:127.0.0.1:9002 >/dev/null 2>&1
+# -t: after its stdin ends, socat waits for the relay to close
+echo hello | socat -t $((20 * TS)) -T $((20 * TS)) - TCP:127.0.0.1:9002 >/dev/null 2>&1
 t1=$(uptime_s)
 d=$((t1 - t0))
 log "connect-timeout: client closed after ${d}s"
 t_ge "client not closed before the timeout" "$d" 1
-t_ge "client closed within 5 s" $((5 - d)) 0
+t_ge "client closed within $((5 * TS)) s" $((5 * TS - d)) 0
 t_eq "connect timeout counted" "$(stat_of connect_timeout)" 1
 
 # 3. Idle timeout: an idle relayed connection is closed after ~2 s.
@@ -51,7 +51,7 @@ d=$((t1 - t0))
 log "idle-timeout: closed after ${d}s"
 t_eq "idle connection relayed its data first" "$(cat /tmp/idle.out)" "ping"
 t_ge "idle connection closed after >= 2 s" "$d" 2
-t_ge "idle connection closed within 6 s" $((6 - d)) 0
+t_ge "idle connection closed within $((6 * TS)) s" $((6 * TS - d)) 0
 t_eq "idle timeout counted" "$(stat_of idle_timeout)" 1
 
 # 4. An active connection is not closed by the idle timer.
