@@ -7,10 +7,10 @@ t_check "rule add to a closed port" userctl rule add 127.0.0.1:9000 to 127.0.0.1
 t0=$(cut -d. -f1 /proc/uptime)
 # The relay resets the client: socat may report that on stderr (whether its
 # write or its read sees the RST is a race); no data may arrive.
-out=$(echo ping | socat -T 10 - TCP:127.0.0.1:9000 2>/dev/null)
+out=$(echo ping | socat -T $((10 * TS)) - TCP:127.0.0.1:9000 2>/dev/null)
 t1=$(cut -d. -f1 /proc/uptime)
 t_eq "client got no data" "$out" ""
-if [ $((t1 - t0)) -le 3 ]; then t_pass "client closed promptly"; else t_fail "client closed promptly" "$((t1 - t0))s"; fi
+if [ $((t1 - t0)) -le $((3 * TS)) ]; then t_pass "client closed promptly"; else t_fail "client closed promptly" "$((t1 - t0))s"; fi
 sleep 1
 t_eq "failure counted" "$(stat_of failed)" 1
 t_eq "refusal counted" "$(stat_of connect_refused)" 1
