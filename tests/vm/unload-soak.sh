@@ -15,7 +15,7 @@
 #     peer disappears with it), the module still unloads.
 #  Then: TCP sockets back to the baseline; on a kmemleak kernel, no leak.
 . /tests/lib.sh
-if [ "$KDBG" = 1 ]; then CYCLES=${UNLOAD_CYCLES:-12}; else CYCLES=${UNLOAD_CYCLES:-50}; fi
+if [ "$KDBG" = 1 ]; then CYCLES=${UNLOAD_CYCLES:-10}; else CYCLES=${UNLOAD_CYCLES:-50}; fi
 
 ms() { awk '{printf "%d\n", $1 * 1000}' /proc/uptime; }
 rstat() { # ADDR:PORT FIELD [NETNS]
