@@ -1,6 +1,6 @@
 # vm: timeout=420 mem=2048 kernels=^6\.12\.|-kdbg$
 # Teardown soak.
-#  1. UNLOAD_CYCLES (default 50; 12 on the debug kernel, where one cycle
+#  1. UNLOAD_CYCLES (default 50; 10 on the debug kernel, where one cycle
 #     takes 20-30 s) cycles of: insmod -> a splice and a copy
 #     rule -> iperf3 through one, kr-xfer integrity clients through the
 #     other (the modes swap every cycle) -> rmmod while both flow.  rmmod
