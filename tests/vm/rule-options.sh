@@ -9,7 +9,7 @@ krelay_load
 # a backend that tells each client its peer address
 socat TCP-LISTEN:7501,bind=0.0.0.0,reuseaddr,fork SYSTEM:'echo $SOCAT_PEERADDR; exec cat' 2>/dev/null &
 wait_listen 7501
-peer() { echo | socat -T 5 - TCP:127.0.0.1:"$1" 2>/dev/null | head -n1; }
+peer() { echo | socat -T $((5 * TS)) - TCP:127.0.0.1:"$1" 2>/dev/null | head -n1; }
 
 t_check "rule with source address 127.0.0.5" \
 	userctl rule add 127.0.0.1:9501 to 127.0.0.1:7501 src 127.0.0.5

@@ -1,4 +1,4 @@
-# vm: timeout=420 mem=2048 kernels=^6\.12\.|-kdbg$
+# vm: timeout=540 mem=2048 kernels=^6\.12\.|-kdbg$
 # Teardown soak.
 #  1. UNLOAD_CYCLES (default 50; 10 on the debug kernel, where one cycle
 #     takes 20-30 s) cycles of: insmod -> a splice and a copy
