@@ -28,6 +28,6 @@ t_eq "rule set unchanged" "$(userctl -j rule list)" "$before"
 t_eq "listeners unchanged" "$(ss -Htln | sort)" "$listeners_before"
 t_eq "no rule on the port of the failed rule set" \
 	"$(userctl -j rule list | jq '[.[] | select(.listen == "127.0.0.1:9502")] | length')" 0
-t_eq "relay still works" "$(echo still-here | socat -T 5 - TCP:127.0.0.1:9500)" "still-here"
+t_eq "relay still works" "$(echo still-here | socat -T $((5 * TS)) - TCP:127.0.0.1:9500)" "still-here"
 t_check "rule delete" userctl rule del 127.0.0.1:9500
 krelay_unload
