@@ -1,4 +1,4 @@
-# vm: timeout=180
+# vm: timeout=240
 # A probe symbol the kernel lacks is reported and skipped, not fatal; the
 # module refuses to load, with a clear message, only when no probe at all
 # could be registered.  Bad parameters are refused.
