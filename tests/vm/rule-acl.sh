@@ -13,8 +13,8 @@ wait_listen 7202
 # try PORT SRC: "ok" if an echo through the relay from source SRC works
 try() {
 	case $2 in
-	*:*) got=$(echo ping | socat -T 5 - "TCP6:[::1]:$1,bind=[$2]" 2>/dev/null) ;;
-	*) got=$(echo ping | socat -T 5 - "TCP4:127.0.0.1:$1,bind=$2" 2>/dev/null) ;;
+	*:*) got=$(echo ping | socat -T $((5 * TS)) - "TCP6:[::1]:$1,bind=[$2]" 2>/dev/null) ;;
+	*) got=$(echo ping | socat -T $((5 * TS)) - "TCP4:127.0.0.1:$1,bind=$2" 2>/dev/null) ;;
 	esac
 	[ "$got" = ping ] && echo ok || echo denied
 }
