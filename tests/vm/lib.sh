@@ -21,6 +21,7 @@
 #   krelay_load / krelay_unload  insmod/rmmod krelay.ko (fail-checked)
 #   stat_of FIELD [RULE]         a counter from `userctl -j stats`
 #   wait_end PID SECS            0 iff PID ended within SECS (else it is killed)
+#   wait_until SECS CMD...       0 iff CMD succeeds within SECS (polled every 0.1 s)
 #   rules_norm                   the rules' configuration, one sorted line each
 #                                (no counters, no backend state)
 #   iperf_bytes / iperf_bps FILE bytes / bit/s the receiver got, from iperf3 -J
@@ -70,6 +71,16 @@ wait_listen() {
 	done
 	log "nothing listens on port $p after ${2:-10}s"
 	return 1
+}
+
+wait_until() {
+	local i=0 max=$(($1 * 10))
+	shift
+	until "$@"; do
+		[ $i -ge $max ] && return 1
+		usleep 100000
+		i=$((i + 1))
+	done
 }
 
 krelay_load() { t_check "insmod krelay" insmod "$KRELAY_KO" "$@"; }

@@ -50,18 +50,13 @@ t_check "curl over IPv6 byte-exact" cmp /tmp/www/blob /tmp/blob.got
 # connect on the debug kernel)
 socat -u 'TCP6:[::1]:9301' - >/dev/null 2>&1 &
 held=$!
-i=0 cl=
-while [ $i -lt $((20 * TS)) ]; do
-	cl=$(userctl conn list)
-	printf '%s\n' "$cl" | grep -Eq '\[::1\]:[0-9]+' && break
-	usleep 100000
-	i=$((i + 1))
-done
+v6_listed() { cl=$(userctl conn list); printf '%s\n' "$cl" | grep -Eq '\[::1\]:[0-9]+'; }
+wait_until $((2 * TS)) v6_listed
 t_match "conn list shows the IPv6 client" "$cl" '\[::1\]:[0-9]+'
 kill $held
 wait $held 2>/dev/null
-i=0
-while [ "$(stat_of active)" != 0 ] && [ $i -lt $((20 * TS)) ]; do usleep 100000; i=$((i + 1)); done
+none_active() { [ "$(stat_of active)" = 0 ]; }
+wait_until $((2 * TS)) none_active
 
 t_eq "bytes counted both ways" \
 	"$([ "$(userctl -j stats | jq '.totals.bytes_to_backend > 0 and .totals.bytes_to_client > 0')" = true ] && echo yes)" yes

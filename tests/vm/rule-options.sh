@@ -27,14 +27,12 @@ t_check "rule with mark 0x2a and keepalive 7s" \
 	userctl rule add 127.0.0.1:9502 to 127.0.0.1:7502 mark 0x2a keepalive 7s
 socat -u TCP:127.0.0.1:9502 - >/dev/null 2>&1 &
 held=$!
-i=0
-while [ $i -lt $((20 * TS)) ]; do
+both_up() {
 	bk=$(ss -Htnoe state established "( dport = :7502 )")
 	cl=$(ss -Htnoe state established "( sport = :9502 )")
-	[ -n "$bk" ] && [ -n "$cl" ] && break
-	usleep 100000
-	i=$((i + 1))
-done
+	[ -n "$bk" ] && [ -n "$cl" ]
+}
+wait_until $((2 * TS)) both_up
 echo "backend side: $bk"
 echo "client side: $cl"
 t_match "backend socket carries the mark" "$bk" 'fwmark:0x2a'
