@@ -175,6 +175,8 @@ reap() { # wait for one VM job and record its verdict
 		record FAIL "[$k] $s: the VM runner left no verdict"
 	fi
 	echo "    ($s on $k: $(($(date +%s) - t0))s)"
+	[ -f "out/$k/$s/boot-retries" ] &&
+		tr -cd '[:print:]\n' < "out/$k/$s/boot-retries" | sed 's/^/    (/; s/$/; booted again)/'
 }
 # Scenarios marked "heavy" (CPU-bound for minutes: the integrity marathon,
 # 100k connections) never run beside each other; any other scenario may run
