@@ -109,6 +109,10 @@ unit() { # DIR
 }
 unit userctl
 [ -f tests/tools/Makefile ] && unit tests/tools
+# the traffic tools against their own servers on the host's loopback,
+# including that they detect corrupted data (~20 s)
+step "test tools: host loopback smoke run (tests/tools/smoke.sh)" \
+	make --no-print-directory -C tests/tools smoke
 
 # VM scenarios.
 scen_list() { # KVER

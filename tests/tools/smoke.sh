@@ -66,6 +66,12 @@ expect 1 "corrupt server is detected" \
 	"$BIN/kr-xfer" -c "$(addr corrupt)" -n 4 -j 4 --min 200K --max 1M -q
 grep -q "SHA-256 mismatch" "$T/out" && ok "  ... reported as SHA-256 mismatch" ||
 	bad "corruption not reported as SHA-256 mismatch"
+expect 1 "corrupt server is detected without digests (--no-digest)" \
+	"$BIN/kr-xfer" -c "$(addr corrupt)" -n 4 -j 4 --min 200K --max 1M --no-digest -q
+grep -q "data mismatch: first wrong byte" "$T/out" && ok "  ... reported as data mismatch" ||
+	bad "corruption not reported as data mismatch"
+expect 0 "echo without digests: 50 parallel, 1 B..8 MiB" \
+	"$BIN/kr-xfer" -c "$E4" -n 100 -j 50 --min 1 --max 8M --no-digest -q
 expect 0 "download 20 MiB x 8 (source)" \
 	"$BIN/kr-xfer" -c "$(addr source)" --mode download -b 20M --seed 9 -n 8 -j 4 -q
 expect 1 "download with wrong seed fails" \
