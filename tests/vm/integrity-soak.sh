@@ -135,7 +135,9 @@ t_eq "0 mismatches" "$(cat /tmp/w*.out | grep -c mismatch)" 0
 read -r churned churn_bad </tmp/churn.out
 read -r switched switch_bad </tmp/switch.out
 log "background: $churned rule add/del rounds ($churn_bad errors), $switched mode switches ($switch_bad errors)"
-t_ge "other rules were added and deleted meanwhile" "$churned" 20
+# (on the debug kernel a userctl call takes seconds: 15 rounds in its
+# two-minute soak)
+t_ge "other rules were added and deleted meanwhile" "$churned" $((20 / TS))
 t_eq "every rule add/del succeeded" "$churn_bad" 0
 t_ge "rule 9002 switched modes meanwhile" "$switched" 4
 t_eq "every mode switch succeeded" "$switch_bad" 0
