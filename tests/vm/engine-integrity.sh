@@ -8,8 +8,8 @@
 # kr-xfer --no-digest (byte-for-byte comparison only) would cut this
 # scenario's CPU time by ~3/4, but with it some transfers got all their
 # data back and then never saw the end of the stream (16 of 400 on the
-# debug kernel; the same pattern on 6.12, see the README's known gaps): not
-# used until that is understood.
+# debug kernel, see the README's known gaps): not used until that is
+# understood.
 . /tests/lib.sh
 krelay_load
 kr-echo -m echo 127.0.0.1:7000 2>/tmp/echo.log &
