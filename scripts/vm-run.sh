@@ -76,6 +76,8 @@ fi
 #    Normal boots reach it in 8-30 s, debug-kernel boots in 90-160 s.
 boot_limit=${KRELAY_BOOT_LIMIT:-120}
 [ -n "$kroot" ] && boot_limit=$((boot_limit * 5))
+# the guest's last console line (QEMU's own exit message left out)
+last_line() { grep -a -v '^qemu-system' "$out/serial.log" | grep -a . | tail -n1 | cut -c1-100; }
 boot() {
 	rc=0 stalled=0 last=
 	timeout -k 5 $((timeout + 60)) "$TOP/scripts/qemu.sh" "$KVER" "$initrd" "$out" \
@@ -84,7 +86,7 @@ boot() {
 	while kill -0 $pid 2>/dev/null && ! grep -q 'KRELAY-VM: start' "$out/serial.log"; do
 		if [ $t -ge "$boot_limit" ]; then
 			stalled=1
-			last=$(grep -a . "$out/serial.log" | tail -n1 | cut -c1-100)
+			last=$(last_line)
 			kill $pid 2>/dev/null # timeout(1) passes it on to QEMU
 			break
 		fi
@@ -95,7 +97,7 @@ boot() {
 	# (the hard timeout came first: a scenario with a short one)
 	if [ $rc -eq 124 ] && ! grep -q 'KRELAY-VM: start' "$out/serial.log"; then
 		stalled=1
-		last=$(grep -a -v '^qemu-system' "$out/serial.log" | grep -a . | tail -n1 | cut -c1-100)
+		last=$(last_line)
 	fi
 }
 boot
