@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ struct xfer {
 	int state;
 	int fd;
 	uint64_t idx;
+	unsigned int lport;	/* local port, for matching with ss output */
 	uint32_t events;	/* registered events */
 	uint8_t registered;	/* fd is in the epoll set */
 	uint8_t wdone;		/* shutdown(SHUT_WR) done */
@@ -174,8 +176,8 @@ static void finish(struct xfer *x, int ok, const char *fmt, ...)
 			n_unshown++;
 			goto done;
 		}
-		printf("kr-xfer: FAIL transfer=%llu size=%llu sent=%llu received=%llu: ",
-		       (unsigned long long)x->idx, (unsigned long long)x->size,
+		printf("kr-xfer: FAIL transfer=%llu port=%u size=%llu sent=%llu received=%llu: ",
+		       (unsigned long long)x->idx, x->lport, (unsigned long long)x->size,
 		       (unsigned long long)x->sent, (unsigned long long)x->recvd);
 		va_start(ap, fmt);
 		vprintf(fmt, ap);
@@ -215,6 +217,24 @@ static void on_connected(struct xfer *x)
 	update_events(x);
 }
 
+/* The port connect() bound @fd to (0 if none): failures name it. */
+static unsigned int local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int saved = errno;
+	unsigned int port = 0;
+
+	if (!getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		if (ss.ss_family == AF_INET)
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	errno = saved;
+	return port;
+}
+
 static void start(struct xfer *x, uint64_t idx)
 {
 	uint64_t xseed = kr_mix64(seed + kr_mix64(idx + 1));
@@ -247,9 +267,11 @@ static void start(struct xfer *x, uint64_t idx)
 		return;
 	}
 	if (connect(x->fd, (struct sockaddr *)&target.ss, target.len) == 0) {
+		x->lport = local_port(x->fd);
 		on_connected(x);
 		return;
 	}
+	x->lport = local_port(x->fd);
 	if (errno != EINPROGRESS) {
 		finish(x, 0, "connect: %s", strerror(errno));
 		return;
