@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 #include <linux/timer.h>
 #include <net/genetlink.h>
+#include <net/net_namespace.h>
 #include <net/sock.h>
 
 /*
@@ -82,6 +83,32 @@ static inline void krelay_sk_no_task_frag(struct sock *sk)
 #ifdef KRELAY_HAVE_SK_USE_TASK_FRAG
 	sk->sk_use_task_frag = false;
 #endif
+}
+
+/*
+ * Make kernel socket @sk hold a reference on its netns, as a user socket
+ * does; false if the netns is already being dismantled.  conn.c says why.
+ * sk_net_refcnt_upgrade() (6.14+, Debian's 6.12) also drops the passive
+ * reference kernel sockets hold there.  Before it a kernel socket holds no
+ * netns reference at all, and the upgrade does what sk_alloc() does for a
+ * user socket (undone by the socket's destructor in both cases).  Called
+ * in process context on a socket we own (the tracker may allocate).
+ */
+static inline bool krelay_sk_hold_net(struct sock *sk)
+{
+	struct net *net = maybe_get_net(sock_net(sk));
+
+	if (!net)
+		return false;
+#ifdef KRELAY_HAVE_SK_NET_REFCNT_UPGRADE
+	sk_net_refcnt_upgrade(sk);
+	put_net(net);
+#else
+	sk->sk_net_refcnt = 1;
+	netns_tracker_alloc(net, &sk->ns_tracker, GFP_KERNEL);
+	sock_inuse_add(net, 1);
+#endif
+	return true;
 }
 
 /*

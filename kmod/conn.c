@@ -273,6 +273,37 @@ static void krelay_conn_timer(struct timer_list *t)
 }
 
 /*
+ * Close one of a connection's sockets, with an RST unless @graceful.
+ *
+ * A graceful close hands TCP a socket that may still owe its peer our FIN
+ * and the tail of the data: it lives on as an orphan (LAST_ACK, FIN_WAIT1,
+ * CLOSING) until the peer has acknowledged them, resending on its timers.
+ * But closing a kernel socket, one without a netns reference (ours, from
+ * sock_create_kern() and accept), also stops those timers for good (since
+ * "tcp: properly terminate timers for kernel sockets", in 6.1.y and
+ * 6.12).  A lost segment, or a FIN that tcp_send_fin() under memory
+ * pressure leaves to the retransmit timer, is then never sent: the client
+ * has all the data but waits forever for the end of the stream, and the
+ * orphan never goes away.  So the socket first takes a netns reference, as
+ * a user socket holds one, and TCP treats it like one: the netns lives
+ * until the orphan is done (at most the orphan retries).  If the netns is
+ * already being dismantled the peer is going away with it: RST instead.
+ */
+static void krelay_sock_close(struct socket *sock, bool graceful)
+{
+	struct sock *sk = sock->sk;
+
+	if (graceful) {
+		lock_sock(sk);
+		graceful = krelay_sk_hold_net(sk);
+		release_sock(sk);
+	}
+	if (!graceful)
+		sock_no_linger(sk);
+	sock_release(sock);
+}
+
+/*
  * End the connection: restore the callbacks first (pitfall: the final FIN
  * exchange re-queues the work right up to this point), stop the timer, close
  * both sockets, unpublish, count, and drop the "alive" reference.  A run
@@ -281,6 +312,7 @@ static void krelay_conn_timer(struct timer_list *t)
 static void krelay_conn_teardown(struct krelay_conn *c, int outcome)
 {
 	struct krelay_stats *st = &c->rule->stats;
+	bool graceful;
 	int i;
 
 	WRITE_ONCE(c->state, KRELAY_CONN_CLOSING);
@@ -289,14 +321,10 @@ static void krelay_conn_teardown(struct krelay_conn *c, int outcome)
 		krelay_sock_unhook(c->bsock, &c->saved[1]);
 	timer_shutdown_sync(&c->timer);
 
-	if (outcome != KRELAY_STATS_A_CONN_CLOSED) {
-		sock_no_linger(c->csock->sk);
-		if (c->bsock)
-			sock_no_linger(c->bsock->sk);
-	}
-	sock_release(c->csock);
+	graceful = outcome == KRELAY_STATS_A_CONN_CLOSED;
+	krelay_sock_close(c->csock, graceful);
 	if (c->bsock)
-		sock_release(c->bsock);
+		krelay_sock_close(c->bsock, graceful);
 	c->csock = NULL;
 	c->bsock = NULL;
 	for (i = 0; i < KRELAY_NDIRS; i++) {
