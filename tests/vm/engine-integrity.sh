@@ -10,12 +10,15 @@
 #
 # These faster clients put TCP under memory pressure, which is how the
 # lost FIN of a closed kernel socket was found (relay-orphan-fin).
+#
+# The rules wait 30 s for the backend's SYN-ACK instead of 5 s: on the
+# debug kernel with the host full of VMs, 3 of 400 backend connects did
+# not complete within 5 s (the relay then resets the client, as it
+# should; engine-lifecycle tests that).  What is measured here is the
+# relayed bytes, so the outcome counters are printed for the record.
 . /tests/lib.sh
 krelay_load
-kr-echo -m echo 127.0.0.1:7000 2>/tmp/echo.log &
-wait_listen 7000
-t_check "rule add splice" userctl rule add 127.0.0.1:9000 to 127.0.0.1:7000 mode splice
-t_check "rule add copy" userctl rule add 127.0.0.1:9001 to 127.0.0.1:7000 mode copy
+echo_rules connect-timeout 30s
 seed=$(date +%s)
 N=1000
 [ "$KDBG" = 1 ] && N=200
@@ -35,6 +38,7 @@ cat /tmp/splice.out /tmp/copy.out
 t_eq "$N transfers 0..64MiB via splice, byte-exact (seed $seed)" "$rs" 0
 t_eq "$N transfers 0..64MiB via copy, byte-exact (seed $((seed + 1)))" "$rc" 0
 userctl -s rule list
+userctl stats
 t_eq "no connection failed" "$(stat_of failed)" 0
 t_eq "no connection reset" "$(stat_of reset)" 0
 t_eq "nothing left active" "$(stat_of active)" 0

@@ -84,6 +84,16 @@ wait_until() {
 }
 
 krelay_load() { t_check "insmod krelay" insmod "$KRELAY_KO" "$@"; }
+
+# echo_rules [OPTION...]: kr-echo (echo mode) on 127.0.0.1:7000 behind a
+# splice rule on :9000 and a copy rule on :9001 (checked steps), both with
+# the given rule options.
+echo_rules() {
+	kr-echo -m echo 127.0.0.1:7000 2>/tmp/echo.log &
+	wait_listen 7000
+	t_check "rule add splice" userctl rule add 127.0.0.1:9000 to 127.0.0.1:7000 mode splice "$@"
+	t_check "rule add copy" userctl rule add 127.0.0.1:9001 to 127.0.0.1:7000 mode copy "$@"
+}
 krelay_unload() { t_check "rmmod krelay" rmmod krelay; }
 
 # stat_of FIELD: netns total of a counter (userctl -j stats).
