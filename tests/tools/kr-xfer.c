@@ -238,6 +238,7 @@ static unsigned int local_port(int fd)
 static void start(struct xfer *x, uint64_t idx)
 {
 	uint64_t xseed = kr_mix64(seed + kr_mix64(idx + 1));
+	int rc;
 
 	memset(x, 0, sizeof(*x));
 	x->idx = idx;
@@ -266,12 +267,12 @@ static void start(struct xfer *x, uint64_t idx)
 		finish(x, 0, "socket: %s", strerror(errno));
 		return;
 	}
-	if (connect(x->fd, (struct sockaddr *)&target.ss, target.len) == 0) {
-		x->lport = local_port(x->fd);
+	rc = connect(x->fd, (struct sockaddr *)&target.ss, target.len);
+	x->lport = local_port(x->fd);
+	if (rc == 0) {
 		on_connected(x);
 		return;
 	}
-	x->lport = local_port(x->fd);
 	if (errno != EINPROGRESS) {
 		finish(x, 0, "connect: %s", strerror(errno));
 		return;
