@@ -69,7 +69,8 @@ static void usage(FILE *f)
 "      --hold SEC           hold the connections SEC seconds (default 0);\n"
 "                           SIGTERM/SIGINT ends the hold early\n"
 "  -r, --ready-file FILE    when every connection is up or has failed, write\n"
-"                           FILE containing the number established\n"
+"                           FILE containing the number established (with\n"
+"                           --ping: established and echoed)\n"
 "      --ping               send a %d-byte ping on each connection, verify echo\n"
 "      --inflight N         at most N connects outstanding (default 1000)\n"
 "      --timeout SEC        deadline for connecting (and pings), default 120\n"
@@ -256,7 +257,7 @@ static void write_ready(void)
 
 	if (!ready_file)
 		return;
-	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)n_est);
+	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)(do_ping ? n_ping_ok : n_est));
 	if (kr_write_file(ready_file, buf))
 		kr_warn("cannot write ready file '%s': %s", ready_file, strerror(errno));
 }

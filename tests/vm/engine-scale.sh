@@ -40,6 +40,10 @@ t1=$(cut -d' ' -f1 /proc/uptime)
 up=$(cat /tmp/ready 2>/dev/null)
 log "kr-hold ready after $(echo "$t1 $t0" | awk '{print $1 - $2}') s: ${up:-nothing}"
 t_eq "$N connections established and echoing" "${up:-0}" "$N"
+# for the record: how connections ended, and the listeners' drops
+userctl stats
+tcp_ext ListenOverflows ListenDrops TCPReqQFullDrop TCPReqQFullDoCookies \
+	SyncookiesSent SyncookiesRecv SyncookiesFailed TCPTimeouts TCPAbortOnData
 active=$(stat_of active)
 t_eq "relay counts $N active" "$active" "$N"
 listed=$(userctl conn list | tail -n +2 | wc -l)

@@ -96,6 +96,16 @@ echo_rules() {
 }
 krelay_unload() { t_check "rmmod krelay" rmmod krelay; }
 
+# tcp_ext NAME...: "NAME=value" for each named TcpExt counter of
+# /proc/net/netstat (for the record in a scenario's log).
+tcp_ext() {
+	awk -v want=" $* " '/^TcpExt:/ {
+		if (!n) { for (i = 2; i <= NF; i++) name[i] = $i; n = 1; next }
+		for (i = 2; i <= NF; i++) if (index(want, " " name[i] " ")) printf "%s=%s ", name[i], $i
+		print ""
+	}' /proc/net/netstat
+}
+
 # stat_of FIELD: netns total of a counter (userctl -j stats).
 stat_of() {
 	userctl -j stats | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" | head -n1
