@@ -38,24 +38,25 @@ slab_objs() {
 		awk '$1 == "krelay_conn" {print $2}' /proc/slabinfo
 	fi
 }
-# wait_stat RULE FIELD MIN SECS: poll until the counter reaches MIN
+# wait_stat RULE FIELD MIN SECS: poll until the counter reaches MIN, for at
+# most SECS x TS seconds of elapsed time (not a number of polls: on a
+# loaded debug kernel one userctl call can take a second).
 wait_stat() {
-	local i=0
+	local end=$((SECONDS + $4 * TS))
 	while [ "$(rstat "$1" "$2")" -lt "$3" ] 2>/dev/null; do
-		[ $i -ge $(($4 * 10)) ] && return 1
+		[ $SECONDS -ge $end ] && return 1
 		usleep 100000
-		i=$((i + 1))
 	done
 	return 0
 }
-# wait_still RULE FIELD SECS: poll until the counter stops moving (1 s)
+# wait_still RULE FIELD SECS: poll until the counter stops moving (1 s),
+# for at most SECS x TS seconds
 wait_still() {
-	local i=0 prev=-1 cur
+	local end=$((SECONDS + $3 * TS)) prev=-1 cur
 	while cur=$(rstat "$1" "$2") && [ "$cur" != "$prev" ]; do
-		[ $i -ge "$3" ] && return 1
+		[ $SECONDS -ge $end ] && return 1
 		prev=$cur
 		sleep 1
-		i=$((i + 1))
 	done
 	return 0
 }
