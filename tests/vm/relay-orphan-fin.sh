@@ -16,7 +16,7 @@ krelay_load
 echo_rules
 
 read -r m0 m1 m2 </proc/sys/net/ipv4/tcp_mem
-pressures() { awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "TCPMemoryPressures") c = i; n = 1 } else print $c }' /proc/net/netstat; }
+pressures() { tcp_ext TCPMemoryPressures | sed 's/^TCPMemoryPressures=\([0-9]*\).*/\1/'; }
 p0=$(pressures)
 echo "1 1 $m2" >/proc/sys/net/ipv4/tcp_mem
 N=150
