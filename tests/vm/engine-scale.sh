@@ -38,7 +38,8 @@ for p in 7000 7001 7002 7003; do wait_listen $p; done
 t_check "rule add" userctl rule add 0.0.0.0:9000 to 127.0.0.1:7000 to 127.0.0.1:7001 \
 	to 127.0.0.1:7002 to 127.0.0.1:7003 backlog 65535 connect-timeout $cto
 base_slab=$(slab_bytes)
-base_tcp=$(awk '/^TCP:/ {print $3}' /proc/net/sockstat)
+tcp_in_use() { awk '/^TCP:/ {print $3}' /proc/net/sockstat; }
+base_tcp=$(tcp_in_use)
 grep -E '^krelay|^TCP|^sock_inode' /proc/slabinfo
 t0=$(cut -d' ' -f1 /proc/uptime)
 kr-hold -c 127.0.0.1:9000 -n "$N" -s 127.0.0.2 -S 32 -q --ping --hold 900 --timeout 600 --inflight $inflight -r /tmp/ready >/tmp/hold.out 2>&1 &
@@ -90,7 +91,6 @@ after=$(slab_bytes)
 t_eq "krelay slab back to baseline after unload" "$after" 0
 # the relay's sockets close gracefully: the last of them may still be
 # finishing their FIN exchange as orphans (they keep their timers)
-tcp_in_use() { awk '/^TCP:/ {print $3}' /proc/net/sockstat; }
 wait_until $((30 * TS)) eval '[ "$(tcp_in_use)" -le $((base_tcp + 50)) ]'
 tcp=$(tcp_in_use)
 t_ge "TCP sockets back near baseline ($base_tcp -> $tcp)" $((base_tcp + 50 - tcp)) 0
