@@ -10,3 +10,6 @@ t_eq "kernel release" "$(uname -r)" "$KVER"
 # IPv4 and one over IPv6, nothing else yet in this guest
 t_eq "init's TCP warm-up: 2 active and 2 passive opens" \
 	"$(awk '/^Tcp:/ {n++} n == 2 {print $6, $7; exit}' /proc/net/snmp)" "2 2"
+t_eq "init's TCP warm-up: both with SYN cookies, setting restored" \
+	"$(tcp_ext SyncookiesSent SyncookiesRecv SyncookiesFailed) $(cat /proc/sys/net/ipv4/tcp_syncookies)" \
+	"SyncookiesSent=2 SyncookiesRecv=2 SyncookiesFailed=0  1"
