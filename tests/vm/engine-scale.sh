@@ -27,6 +27,33 @@ softnet_drops() { # packets dropped by full per-CPU backlogs, all CPUs
 	for c in $(awk '{print $2}' /proc/net/softnet_stat); do d=$((d + 0x$c)); done
 	echo $d
 }
+# TCP sockets by role, state (hex, as in /proc/net/tcp), pending timer
+# (1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 probe) and its most
+# retransmissions: what is left when the close phase stalls.
+tcp_roles() {
+	awk 'function hex(s,  i, v) {
+		v = 0
+		for (i = 1; i <= length(s); i++)
+			v = v * 16 + index("0123456789ABCDEF", substr(s, i, 1)) - 1
+		return v
+	}
+	NR > 1 {
+		split($2, l, ":"); split($3, r, ":"); split($6, t, ":")
+		if (l[2] == "2328") role = "relay<-client"
+		else if (r[2] == "2328") role = "client"
+		else if (l[2] ~ /^1B5[89AB]$/) role = "backend"
+		else if (r[2] ~ /^1B5[89AB]$/) role = "relay->backend"
+		else role = "other"
+		k = role " st=" $4 " timer=" t[1]
+		n[k]++
+		if (hex($7) > rt[k]) rt[k] = hex($7)
+		if (hex(t[2]) > w[k]) w[k] = hex(t[2])
+	}
+	END {
+		for (k in n)
+			printf "  %s: %d (most retransmits %d, latest timer in %d jiffies)\n", k, n[k], rt[k], w[k]
+	}' /proc/net/tcp | sort
+}
 ulimit -n 1048576
 krelay_load
 slab_bytes() { # total bytes of krelay's own slab caches
@@ -83,6 +110,12 @@ while :; do
 	sleep 1
 done
 log "active after the clients closed: $(stat_of active) ($((SECONDS - since)) s without progress at the end)"
+log "backlog drops: $(softnet_drops); $(grep '^TCP:' /proc/net/sockstat)"
+tcp_ext TCPTimeouts TCPAbortOnTimeout TCPAbortOnMemory TCPAbortOnClose TCPLostRetransmit
+if [ "$(stat_of active)" != 0 ]; then
+	log "left: $(userctl -j conn list | grep -o '"state": *"[a-z-]*"' | sort | uniq -c | tr -s ' \n' ' ')"
+	tcp_roles
+fi
 t_eq "all connections closed" "$(stat_of active)" 0
 t_check "rule del" userctl rule del 0.0.0.0:9000
 krelay_unload
