@@ -113,6 +113,7 @@ log "active after the clients closed: $(stat_of active) ($((SECONDS - since)) s 
 log "backlog drops: $(softnet_drops); $(grep '^TCP:' /proc/net/sockstat)"
 tcp_ext TCPTimeouts TCPAbortOnTimeout TCPAbortOnMemory TCPAbortOnClose TCPLostRetransmit
 if [ "$(stat_of active)" != 0 ]; then
+	userctl stats 0.0.0.0:9000
 	log "left: $(userctl -j conn list | grep -o '"state": *"[a-z-]*"' | sort | uniq -c | tr -s ' \n' ' ')"
 	tcp_roles
 fi
