@@ -130,7 +130,7 @@ if [ "$(stat_of active)" != 0 ]; then
 fi
 t_eq "all connections closed" "$(stat_of active)" 0
 closed=$(stat_of closed) reset=$(stat_of reset)
-log "outcomes: closed $closed, reset $reset (peers that vanished, found by keepalive)"
+log "outcomes: closed $closed, reset $reset (on the debug kernel: peers that vanished, found by keepalive)"
 t_eq "every connection ended closed or reset" $((closed + reset)) "$N"
 t_check "rule del" userctl rule del 0.0.0.0:9000
 krelay_unload
