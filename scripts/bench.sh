@@ -121,6 +121,7 @@ build_tracer() {
 # run_vm KVER IMAGE OUTDIR: one boot running tests/vm/bench.sh, progress shown
 run_vm() {
 	local k=$1 img=$2 out=$3 vm vrc
+	say "accelerator: $(scripts/accel.sh -v "$k" 2>&1)"
 	say "booting the VM (scripts/vm-run.sh $k bench); progress:"
 	scripts/vm-run.sh -i "$img" -o "$out" "$k" bench >/dev/null 2>&1 &
 	vm=$!

@@ -65,6 +65,11 @@ if [[ " $kernels " = *" debug "* ]]; then
 	export KERNELS="$kernels" # for scripts/lint.sh
 fi
 [ -n "$kernels" ] || { record FAIL "a supported kernel is installed"; finish; }
+# The VMs' accelerator, once per kernel (scripts/accel.sh: KVM only where a
+# probe boot proved it, cached per machine and kernel).
+for k in $kernels; do
+	echo "accelerator for $k: $(scripts/accel.sh -v "$k" 2>&1)"
+done
 
 # Modules: W=1, and any compiler warning is a failure.
 build_modules() {
@@ -113,6 +118,14 @@ unit userctl
 # including that they detect corrupted data (~20 s)
 step "test tools: host loopback smoke run (tests/tools/smoke.sh)" \
 	make --no-print-directory -C tests/tools smoke
+
+# The VM accelerator choice, with stand-ins for QEMU and /dev/kvm (~75 s:
+# three probe boots and two short harness boots under TCG).
+if [ ${#built[@]} -gt 0 ]; then
+	while read -r st name; do
+		record "$st" "$name"
+	done < <(tests/host/accel.sh "${built[0]}" 2>>"$LOG" | tee -a "$LOG" | grep -E '^(PASS|FAIL) ')
+fi
 
 # VM scenarios.
 scen_list() { # KVER

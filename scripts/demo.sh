@@ -12,6 +12,7 @@ make --no-print-directory modules userctl tools KVER="$KVER" >out.build.log 2>&1
 	{ cat out.build.log >&2; exit 1; }
 rm -f out.build.log
 out=out/$KVER/demo
+echo "demo: accelerator: $(scripts/accel.sh -v "$KVER")"
 echo "demo: booting a QEMU test VM (kernel $KVER; ~15 s under TCG)"
 scripts/vm-run.sh -o "$out" "$KVER" demo >/dev/null 2>&1 &
 vm=$!
