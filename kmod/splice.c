@@ -163,6 +163,31 @@ static int krelay_splice_recv(read_descriptor_t *desc, struct sk_buff *skb,
 	return ret;
 }
 
+/*
+ * Urgent data.  tcp_read_sock() stops at the urgent mark and never moves
+ * past it (only tcp_recvmsg() does), so a client sending one byte with
+ * MSG_OOB would stall its direction for good.  The relay reads as a
+ * receiver without SO_OOBINLINE does, and as copy mode's recvmsg() does:
+ * the urgent byte is not part of the stream and is dropped (as
+ * tcp_recvmsg_locked() skips it).  The caller holds the socket (owned, or
+ * its spinlock in the receive softirq), as tcp_recvmsg() does.
+ *
+ * Returns true when a received urgent byte at the read position was
+ * skipped and reading can go on.
+ */
+static bool krelay_skip_urgent(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!(READ_ONCE(tp->urg_data) & TCP_URG_VALID) ||
+	    tp->urg_seq != tp->copied_seq)
+		return false;
+	WRITE_ONCE(tp->copied_seq, tp->copied_seq + 1);
+	WRITE_ONCE(tp->urg_data, 0);
+	tcp_fast_path_check(sk);
+	return true;
+}
+
 /* One pass over @src -> @dst; the caller holds both sockets. */
 static void krelay_splice_run(struct krelay_splice_ctx *ctx, struct sock *src)
 {
@@ -173,11 +198,16 @@ static void krelay_splice_run(struct krelay_splice_ctx *ctx, struct sock *src)
 	};
 	int ret;
 
-	ret = tcp_read_sock(src, &desc, krelay_splice_recv);
-	if (ret > 0)
-		p->moved = ret;
-	else if (ret < 0 && !p->err && ret != -EAGAIN)
-		p->err = ret;
+	for (;;) {
+		ret = tcp_read_sock(src, &desc, krelay_splice_recv);
+		if (ret > 0)
+			p->moved += ret;
+		else if (ret < 0 && !p->err && ret != -EAGAIN)
+			p->err = ret;
+		if (ctx->full || p->err || p->declined ||
+		    !krelay_skip_urgent(src))
+			break;
+	}
 	p->full = ctx->full;
 
 	/*
