@@ -112,6 +112,19 @@ static inline bool krelay_sk_hold_net(struct sock *sk)
 }
 
 /*
+ * 6.12+: an skb's frags may be device memory (devmem TCP, net_iov) that
+ * neither the CPU nor another socket may read: such skbs are never relayed.
+ */
+static inline bool krelay_skb_frags_readable(const struct sk_buff *skb)
+{
+#ifdef KRELAY_HAVE_SKB_FRAGS_READABLE
+	return skb_frags_readable(skb);
+#else
+	return true;
+#endif
+}
+
+/*
  * How skb_send_sock_locked() moves page references: ->sendpage up to 6.4,
  * sendmsg(MSG_SPLICE_PAGES) from 6.5.  Both must not be given slab pages
  * (6.5+ warns and fails with -EIO); splice.c checks every page first.

@@ -149,7 +149,10 @@ static void krelay_conn_account(struct krelay_conn *c, int i,
  *   would go to whatever task the softirq interrupted; see
  *   krelay_splice_pump_bh() for allocation.
  * - Only ESTABLISHED splice connections: the state machine (connect,
- *   end of stream, errors, copy mode's buffer, teardown) stays in the work;
+ *   failover) sets dir[].dst and c->be before it publishes ESTABLISHED
+ *   with a release store, read here with an acquire load, so the sockets
+ *   read below are the connection's final ones; the rest (end of
+ *   stream, errors, copy mode's buffer, teardown) stays in the work;
  *   a full destination, an error, the end of the stream or an skb that
  *   needs copying make this path decline and kick the work.
  * - Teardown marks the connection CLOSING before unhooking, and cannot
@@ -167,7 +170,8 @@ static bool krelay_conn_forward_bh(struct krelay_conn *c, struct sock *sk)
 	if (!krelay_bh_forward || !in_serving_softirq() ||
 	    sock_owned_by_user_nocheck(sk) ||
 	    c->mode != KRELAY_MODE_SPLICE ||
-	    READ_ONCE(c->state) != KRELAY_CONN_ESTABLISHED ||
+	    /* pairs with the release in krelay_conn_connecting() */
+	    smp_load_acquire(&c->state) != KRELAY_CONN_ESTABLISHED ||
 	    test_bit(KRELAY_CF_ABORT, &c->flags))
 		return false;
 
@@ -176,7 +180,13 @@ static bool krelay_conn_forward_bh(struct krelay_conn *c, struct sock *sk)
 	dst = d->dst->sk;
 	if (!spin_trylock(&dst->sk_lock.slock))
 		return false;
+	/*
+	 * A route without scatter-gather makes TCP copy instead of taking
+	 * page references (6.1's tcp_sendpage_locked() falls back to
+	 * sendmsg): leave that to the work, which may sleep.
+	 */
 	if (sock_owned_by_user_nocheck(dst) || dst->sk_err || sk->sk_err ||
+	    !(dst->sk_route_caps & NETIF_F_SG) ||
 	    (dst->sk_shutdown & SEND_SHUTDOWN) ||
 	    !((1 << dst->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
 		spin_unlock(&dst->sk_lock.slock);
@@ -428,20 +438,23 @@ static int krelay_conn_connect(struct krelay_conn *c)
 }
 
 /*
- * The connect to c->be failed with @outcome: mark the backend down and move
- * on to the next backend if there is one left to try.  Returns @outcome if
- * the connection ends, 0 if it goes on with another backend.
+ * The connect to c->be failed with @outcome: mark the backend down (if the
+ * backend is to @blame) and move on to the next backend if there is one
+ * left to try.  Returns @outcome if the connection ends, 0 if it goes on
+ * with another backend.
  */
-static int krelay_conn_failover(struct krelay_conn *c, int outcome)
+static int krelay_conn_failover(struct krelay_conn *c, int outcome, bool blame)
 {
 	struct krelay_rule *rule = c->rule;
 	struct krelay_backend *be;
 	u32 holddown;
 
-	rcu_read_lock();
-	holddown = rcu_dereference(rule->cfg)->holddown_ms;
-	rcu_read_unlock();
-	krelay_backend_failed(rule, c->be, holddown);
+	if (blame) {
+		rcu_read_lock();
+		holddown = rcu_dereference(rule->cfg)->holddown_ms;
+		rcu_read_unlock();
+		krelay_backend_failed(rule, c->be, holddown);
+	}
 
 	if (c->tries_left <= 1)
 		return outcome;
@@ -458,6 +471,12 @@ static int krelay_conn_failover(struct krelay_conn *c, int outcome)
 	atomic64_dec(&c->be->active);
 	krelay_backend_put(c->be);
 	WRITE_ONCE(c->be, be);
+	/*
+	 * The old connect deadline must not time the new backend out: stop
+	 * the timer (it only sets the bit and queues us) before clearing
+	 * the bit; krelay_conn_connect() arms it again.
+	 */
+	timer_delete_sync(&c->timer);
 	clear_bit(KRELAY_CF_TIMER, &c->flags);
 
 	if (krelay_conn_connect(c))
@@ -485,17 +504,27 @@ static int krelay_conn_connecting(struct krelay_conn *c)
 		/* the timer is armed only for the connect deadline here */
 		if (!timer)
 			return 0;
-		return krelay_conn_failover(c, KRELAY_STATS_A_CONN_CONNECT_TIMEOUT);
+		return krelay_conn_failover(c, KRELAY_STATS_A_CONN_CONNECT_TIMEOUT, true);
 	case TCP_CLOSE:
 		err = c->connect_err ? c->connect_err : READ_ONCE(bsk->sk_err);
 		switch (err) {
 		case ECONNREFUSED:	/* RST to our SYN */
-			return krelay_conn_failover(c, KRELAY_STATS_A_CONN_CONNECT_REFUSED);
+			return krelay_conn_failover(c, KRELAY_STATS_A_CONN_CONNECT_REFUSED, true);
 		case ECONNRESET:	/* accepted, then reset */
 		case EPIPE:
 			return KRELAY_STATS_A_CONN_RESET;
+		case EADDRNOTAVAIL:	/* no local port, or source address, left */
+		case EADDRINUSE:
+		case ENOBUFS:
+		case ENOMEM:
+			/*
+			 * Our own shortage, not the backend's: no hold-down
+			 * (it would take every backend down, one event each);
+			 * another backend may still have local ports.
+			 */
+			return krelay_conn_failover(c, KRELAY_STATS_A_CONN_FAILED, false);
 		default:		/* unreachable, ... */
-			return krelay_conn_failover(c, KRELAY_STATS_A_CONN_FAILED);
+			return krelay_conn_failover(c, KRELAY_STATS_A_CONN_FAILED, true);
 		}
 	default:
 		break;
@@ -503,7 +532,8 @@ static int krelay_conn_connecting(struct krelay_conn *c)
 
 	/* established (possibly with the backend's FIN already queued) */
 	krelay_backend_connected(c->rule, c->be);
-	WRITE_ONCE(c->state, KRELAY_CONN_ESTABLISHED);
+	/* pairs with the acquire in krelay_conn_forward_bh() */
+	smp_store_release(&c->state, KRELAY_CONN_ESTABLISHED);
 	WRITE_ONCE(c->last_active, jiffies);
 	if (c->idle_timeout)
 		mod_timer(&c->timer, jiffies + c->idle_timeout);
@@ -625,6 +655,20 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	int err;
 
 	krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_ACCEPTED);
+
+	/*
+	 * A socket that a ULP (kTLS...) or a sockmap (a BPF sock_ops program
+	 * adds sockets as they are established, before we accept them)
+	 * already owns: its sk_user_data, callbacks and sk_prot are theirs.
+	 * Nothing else can take it over later: sockmap refuses sockets with
+	 * sk_user_data, and ours are unreachable from userspace.
+	 */
+	if (READ_ONCE(csock->sk->sk_user_data) ||
+	    inet_csk_has_ulp(csock->sk)) {
+		net_info_ratelimited("krelay: rule %u: accepted socket is owned by a ULP or sockmap, reset\n",
+				     rule->id);
+		goto err_reject;
+	}
 
 	/* no __GFP_ZERO: SLUB refuses (warns, ignores) it for caches with a ctor */
 	c = kmem_cache_alloc(krelay_conn_cache, GFP_KERNEL);

@@ -132,6 +132,11 @@ static int krelay_splice_recv(read_descriptor_t *desc, struct sk_buff *skb,
 	if (ctx->full || p->err || p->declined)
 		return 0;
 
+	/* device memory (6.12+ devmem TCP) can be neither sent on nor copied */
+	if (unlikely(!krelay_skb_frags_readable(skb))) {
+		p->err = -EFAULT;
+		return 0;
+	}
 	len = min_t(size_t, len, INT_MAX);
 	pages_ok = krelay_skb_pages_ok(skb);
 	if (unlikely(!pages_ok && ctx->atomic)) {
@@ -266,7 +271,8 @@ void krelay_splice_pump_bh(struct sock *src, struct sock *dst,
 	};
 	gfp_t gfp = dst->sk_allocation;
 
-	dst->sk_allocation = GFP_ATOMIC | __GFP_NOWARN;
+	/* no emergency reserves: a failed allocation just leaves it to the work */
+	dst->sk_allocation = GFP_NOWAIT | __GFP_NOWARN;
 	krelay_splice_run(&ctx, src);
 	dst->sk_allocation = gfp;
 }
