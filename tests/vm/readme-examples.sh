@@ -14,6 +14,8 @@ cat /tmp/examples.out
 t_eq "the examples run without an error" "$rc" 0
 t_match "rule list shows the weighted backends as the README says" \
 	"$(cat /tmp/examples.out)" '127\.0\.0\.1:7001\*3,127\.0\.0\.1:7002'
+t_match "rule list shows the IPv6 listener in copy mode" \
+	"$(cat /tmp/examples.out)" '\[::\]:9001 +127\.0\.0\.1:7003 +copy'
 t_match "apply warns about logfile with file and line" \
 	"$(cat /tmp/examples.out)" "/tmp/rinetd.conf:1: ignoring unsupported directive 'logfile'"
 t_match "applying the export changes nothing" \
