@@ -10,7 +10,8 @@
 #   make check-debug     build the debug kernel if needed, run the suite on it only
 #   make bench           benchmark krelay against userspace relays in one VM boot
 #   make profile         perf profile of one iperf3 stream: direct, krelay, haproxy
-#   make install         userctl, man page, completion under $(DESTDIR)$(PREFIX)
+#   make install         userctl, man page, completion under $(DESTDIR)$(PREFIX);
+#                        krelay.service, /etc/krelay/krelay.conf (service/)
 #   make dkms-install    dkms add/build/install for every supported kernel installed
 #
 # KVER picks the kernel to build modules for (default: the first supported
@@ -85,9 +86,11 @@ lint:
 
 install: userctl
 	$(MAKE) -C userctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C service install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 uninstall:
 	$(MAKE) -C userctl uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C service uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 dkms-install:
 	scripts/dkms.sh install

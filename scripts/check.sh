@@ -82,6 +82,7 @@ done
 step "build userctl (-Wall -Wextra -Werror)" make --no-print-directory userctl || finish
 step "build test tools" make --no-print-directory tools || finish
 step "make install / uninstall (DESTDIR): userctl, man page, completion" scripts/install-test.sh
+step "krelay.service installed, systemd-analyze verify" scripts/service-test.sh
 if [ -z "${CHECK_SKIP_LINT:-}" ] && [ -x scripts/lint.sh ]; then
 	while read -r st name; do
 		record "$st" "$name"
