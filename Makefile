@@ -13,6 +13,7 @@
 #   make install         userctl, man page, completion under $(DESTDIR)$(PREFIX);
 #                        krelay.service, /etc/krelay/krelay.conf (service/)
 #   make dkms-install    dkms add/build/install for every supported kernel installed
+#   make deb             Debian packages krelay-dkms, krelay-utils in out/deb/
 #
 # KVER picks the kernel to build modules for (default: the first supported
 # kernel whose headers are installed, see scripts/kernels.sh).
@@ -30,7 +31,7 @@ MODSRC := Kbuild VERSION include kmod kprobes
 
 .PHONY: all deps modules modules-all userctl tools unit check check-scale demo bench profile \
 	debug-kernel check-debug \
-	install uninstall dkms-install dkms-remove clean lint
+	install uninstall dkms-install dkms-remove deb clean lint
 
 all: modules userctl tools
 
@@ -97,6 +98,9 @@ dkms-install:
 
 dkms-remove:
 	scripts/dkms.sh remove
+
+deb:
+	scripts/deb.sh
 
 clean:
 	rm -rf build
