@@ -10,8 +10,10 @@
 #   make check-debug     build the debug kernel if needed, run the suite on it only
 #   make bench           benchmark krelay against userspace relays in one VM boot
 #   make profile         perf profile of one iperf3 stream: direct, krelay, haproxy
-#   make install         userctl, man page, completion under $(DESTDIR)$(PREFIX)
+#   make install         userctl, man page, completion under $(DESTDIR)$(PREFIX);
+#                        krelay.service, /etc/krelay/krelay.conf (service/)
 #   make dkms-install    dkms add/build/install for every supported kernel installed
+#   make deb             Debian packages krelay-dkms, krelay-utils in out/deb/
 #
 # KVER picks the kernel to build modules for (default: the first supported
 # kernel whose headers are installed, see scripts/kernels.sh).
@@ -29,7 +31,7 @@ MODSRC := Kbuild VERSION include kmod kprobes
 
 .PHONY: all deps modules modules-all userctl tools unit check check-scale demo bench profile \
 	debug-kernel check-debug \
-	install uninstall dkms-install dkms-remove clean lint
+	install uninstall dkms-install dkms-remove deb clean lint
 
 all: modules userctl tools
 
@@ -85,15 +87,20 @@ lint:
 
 install: userctl
 	$(MAKE) -C userctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C service install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 uninstall:
 	$(MAKE) -C userctl uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C service uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 dkms-install:
 	scripts/dkms.sh install
 
 dkms-remove:
 	scripts/dkms.sh remove
+
+deb:
+	scripts/deb.sh
 
 clean:
 	rm -rf build

@@ -87,6 +87,9 @@ done
 step "build userctl (-Wall -Wextra -Werror)" make --no-print-directory userctl || finish
 step "build test tools" make --no-print-directory tools || finish
 step "make install / uninstall (DESTDIR): userctl, man page, completion" scripts/install-test.sh
+step "krelay.service installed, systemd-analyze verify" scripts/service-test.sh
+step "make deb; apt-get install: DKMS builds for every kernel; purge leaves nothing" scripts/deb-test.sh
+step "YNL spec: the kernel's ynl loads it (schema), numbers match the uapi header" scripts/ynl-spec-test.sh
 if [ -z "${CHECK_SKIP_LINT:-}" ] && [ -x scripts/lint.sh ]; then
 	while read -r st name; do
 		record "$st" "$name"

@@ -20,8 +20,10 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio xz-utils zstd
 	# traffic in the guest
 	iperf3 socat curl iproute2 jq
-	# install path
-	dkms man-db
+	# install path; Debian packages (make deb: debhelper, dh-dkms)
+	dkms man-db debhelper dh-dkms
+	# YNL netlink spec check (tests/ynl-spec.sh: ynl validates with jsonschema)
+	python3-yaml python3-jsonschema
 	# benchmark peers and charts (make bench)
 	haproxy rinetd nginx-light libnginx-mod-stream gnuplot-nox linux-perf
 )

@@ -9,7 +9,8 @@
 # build/KVER/ (or, with -d, the DKMS-installed tree
 # /lib/modules/KVER/updates/dkms/), userctl, the traffic tools
 # (iperf3, socat, curl, iproute2, tests/tools/bin/*) with their shared
-# libraries, the guest /init and the VM scenarios of tests/vm/.
+# libraries, krelay.service (service/, installed with PREFIX=/usr), the
+# guest /init and the VM scenarios of tests/vm/.
 set -euo pipefail
 
 dkms=0
@@ -78,6 +79,9 @@ for a in modprobe modinfo insmod rmmod lsmod depmod; do
 done
 [ -x "$TOP/userctl/userctl" ] || die "userctl not built (make userctl)"
 copy_bin "$TOP/userctl/userctl" /usr/sbin
+# krelay.service and its files as `make install PREFIX=/usr` lays them out
+# (tests/vm/service-boot.sh runs the unit's command lines)
+make --no-print-directory -s -C "$TOP/service" install DESTDIR="$root" PREFIX=/usr >/dev/null
 for t in "$TOP"/tests/tools/bin/kr-*; do
 	[ -x "$t" ] && copy_bin "$t" /usr/bin
 done
