@@ -1140,6 +1140,14 @@ static struct genl_family krelay_family __ro_after_init = {
 	.name = KRELAY_GENL_NAME,
 	.version = KRELAY_GENL_VERSION,
 	.netnsok = true,
+	/*
+	 * No genl_mutex around our handlers: a RULE_DEL or RULESET_SET waits
+	 * for every connection of the rules it deletes to be torn down, and
+	 * must not stall every other generic netlink family (nl80211,
+	 * ethtool, devlink...) meanwhile.  Changes serialize on the netns'
+	 * kn->lock; lookups, gets and dumps read under RCU.
+	 */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = krelay_ops,
 	.n_ops = ARRAY_SIZE(krelay_ops),
