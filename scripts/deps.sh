@@ -20,6 +20,8 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio xz-utils zstd
 	# traffic in the guest
 	iperf3 socat curl iproute2 jq
+	# parsers of userctl -o prometheus (host side of userctl-prometheus)
+	prometheus python3-prometheus-client
 	# install path
 	dkms man-db
 	# benchmark peers and charts (make bench)

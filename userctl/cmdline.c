@@ -179,7 +179,7 @@ static const struct keyword modes[] = {
 };
 
 enum { O_JSON = 'j', O_PRETTY = 'p', O_STATS = 's', O_HUMAN = 'h',
-       O_VERSION = 'V', O_HELP = '?', O_TIMESTAMP = 't' };
+       O_VERSION = 'V', O_HELP = '?', O_TIMESTAMP = 't', O_OUTPUT = 'o' };
 
 static const struct keyword long_opts[] = {
 	{ "json",		O_JSON },
@@ -191,6 +191,15 @@ static const struct keyword long_opts[] = {
 	{ "version",		O_VERSION },
 	{ "help",		O_HELP },
 	{ "timestamp",		O_TIMESTAMP },
+	{ "output",		O_OUTPUT },
+};
+
+enum { F_TEXT, F_JSON, F_PROMETHEUS };
+
+static const struct keyword formats[] = {
+	{ "text",		F_TEXT },
+	{ "json",		F_JSON },
+	{ "prometheus",		F_PROMETHEUS },
 };
 
 /* ------------------------------------------------------------------ */
@@ -834,6 +843,25 @@ static int parse_apply(struct args *a, struct userctl_cmd *cmd)
 	return 0;
 }
 
+/* -o FORMAT: the last one given counts (-j and -p still add JSON). */
+static int set_output(struct args *a, struct userctl_cmd *cmd,
+		      const char *opt, const char *fmt)
+{
+	int id;
+
+	if (!fmt)
+		return fail(a, "option \"%s\" needs a FORMAT (text, json or prometheus)",
+			    opt);
+	if (match(a, "output format", fmt, formats, ARRAY_SIZE(formats), &id))
+		return UC_USAGE_ERROR;
+	cmd->opts.prometheus = id == F_PROMETHEUS;
+	if (id == F_TEXT)
+		cmd->opts.json = cmd->opts.pretty = 0;
+	if (id == F_JSON)
+		cmd->opts.json = 1;
+	return 0;
+}
+
 static int parse_options(struct args *a, struct userctl_cmd *cmd)
 {
 	while (a->i < a->argc) {
@@ -847,12 +875,17 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 			break;
 
 		if (arg[1] == '-') {
-			int ret = kw_match(arg + 2, long_opts,
-					   ARRAY_SIZE(long_opts), &id);
+			const char *eq = strchr(arg, '=');
+			char name[32];
+			int ret;
 
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(eq ? eq - arg - 2 : (ptrdiff_t)strlen(arg + 2)),
+				 arg + 2);
+			ret = kw_match(name, long_opts, ARRAY_SIZE(long_opts), &id);
 			if (ret == KW_AMBIGUOUS)
 				return fail(a, "ambiguous option \"%s\"", arg);
-			if (ret != KW_OK)
+			if (ret != KW_OK || (eq && id != O_OUTPUT))
 				return fail(a, "unknown option \"%s\"", arg);
 			switch (id) {
 			case O_JSON:	cmd->opts.json = 1; break;
@@ -860,6 +893,11 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 			case O_STATS:	cmd->opts.stats = 1; break;
 			case O_HUMAN:	cmd->opts.human = 1; break;
 			case O_TIMESTAMP: cmd->opts.timestamp = 1; break;
+			case O_OUTPUT:
+				if (set_output(a, cmd, "--output",
+					       eq ? eq + 1 : next(a)))
+					return UC_USAGE_ERROR;
+				break;
 			case O_VERSION:	cmd->action = UC_ACT_VERSION; return 0;
 			default:	cmd->action = UC_ACT_HELP; return 0;
 			}
@@ -873,6 +911,13 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 			case 's': cmd->opts.stats = 1; break;
 			case 'h': cmd->opts.human = 1; break;
 			case 't': cmd->opts.timestamp = 1; break;
+			case 'o':
+				/* "-o FORMAT" or "-oFORMAT": the rest is its */
+				if (set_output(a, cmd, "-o",
+					       arg[1] ? arg + 1 : next(a)))
+					return UC_USAGE_ERROR;
+				arg += strlen(arg) - 1;
+				break;
 			case 'V': cmd->action = UC_ACT_VERSION; return 0;
 			default:
 				return fail(a, "unknown option \"-%c\"", *arg);
@@ -908,6 +953,12 @@ static int parse_all(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 	if (ret)
 		return ret;
 	cmd->object = (enum uc_object)id;
+
+	if (cmd->opts.prometheus && cmd->object != UC_OBJ_STATS &&
+	    cmd->object != UC_OBJ_HELP)
+		return fail(&a, "output format prometheus is only for stats");
+	if (cmd->opts.prometheus && cmd->opts.json)
+		return fail(&a, "-o prometheus and -j/-p exclude each other");
 
 	/* No argument of ours looks like an option: say where options go. */
 	if (cmd->object != UC_OBJ_TRACE && cmd->object != UC_OBJ_APPLY) {
@@ -984,7 +1035,7 @@ static const char usage_main[] =
 "where  OBJECT := { rule | backend | acl | conn | stats | monitor | apply |\n"
 "                   export | trace | help }\n"
 "       OPTIONS := { -j[son] | -p[retty] | -s[tats] | -h[uman] | -t[imestamp] |\n"
-"                    -V[ersion] | --help }\n"
+"                    -o[utput] { text | json | prometheus } | -V[ersion] | --help }\n"
 "Words may be abbreviated to any unambiguous prefix (\"userctl r l\").\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
@@ -1044,7 +1095,9 @@ static const char usage_conn[] =
 static const char usage_stats[] =
 "Usage: userctl stats [ RULE ]\n"
 "where  RULE := { LISTEN | id N }\n"
-"Without RULE: the network namespace's totals, then every rule's counters.\n";
+"Without RULE: the network namespace's totals, then every rule's counters.\n"
+"userctl -o prometheus stats [ RULE ]: the same (and every backend's) in the\n"
+"Prometheus text format, for node_exporter's textfile collector.\n";
 
 static const char usage_trace[] =
 "Usage: userctl trace ...   (see \"userctl trace help\")\n";
