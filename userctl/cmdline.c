@@ -1102,36 +1102,22 @@ static const char usage_stats[] =
 static const char usage_trace[] =
 "Usage: userctl trace ...   (see \"userctl trace help\")\n";
 
+static const char *const usages[] = {
+	[UC_OBJ_RULE]		= usage_rule,
+	[UC_OBJ_CONN]		= usage_conn,
+	[UC_OBJ_STATS]		= usage_stats,
+	[UC_OBJ_TRACE]		= usage_trace,
+	[UC_OBJ_BACKEND]	= usage_backend,
+	[UC_OBJ_ACL]		= usage_acl,
+	[UC_OBJ_MONITOR]	= usage_monitor,
+	[UC_OBJ_APPLY]		= usage_apply,
+	[UC_OBJ_EXPORT]		= usage_apply,
+};
+
 void cmdline_usage(FILE *f, enum uc_object object)
 {
-	switch (object) {
-	case UC_OBJ_RULE:
-		fputs(usage_rule, f);
-		break;
-	case UC_OBJ_CONN:
-		fputs(usage_conn, f);
-		break;
-	case UC_OBJ_STATS:
-		fputs(usage_stats, f);
-		break;
-	case UC_OBJ_TRACE:
-		fputs(usage_trace, f);
-		break;
-	case UC_OBJ_BACKEND:
-		fputs(usage_backend, f);
-		break;
-	case UC_OBJ_ACL:
-		fputs(usage_acl, f);
-		break;
-	case UC_OBJ_MONITOR:
-		fputs(usage_monitor, f);
-		break;
-	case UC_OBJ_APPLY:
-	case UC_OBJ_EXPORT:
-		fputs(usage_apply, f);
-		break;
-	default:
+	if ((size_t)object < ARRAY_SIZE(usages) && usages[object])
+		fputs(usages[object], f);
+	else
 		fputs(usage_main, f);
-		break;
-	}
 }
