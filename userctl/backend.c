@@ -131,31 +131,18 @@ static int push_backends(struct vec *rows, const struct krelay_rule *r)
 static int do_backend_list(struct krelay_handle *h,
 			   const struct userctl_cmd *cmd)
 {
-	struct vec v = { .size = sizeof(struct krelay_rule) };
+	struct vec v = { 0 };
 	struct vec rows = { .size = sizeof(struct backend_row) };
 	const struct krelay_rule *rules;
 	size_t i;
 	int ret;
 
-	if (cmd->has_ref) {
-		struct krelay_rule r;
-
-		ret = get_named_rule(h, cmd, "backend list", &r);
-		if (ret)
-			return ret;
-		ret = push_backends(&rows, &r);
-	} else {
-		ret = get_rules(h, &v);
-		if (ret) {
-			vec_free(&v);
-			return kernel_error(h, "backend list", NULL,
-					    KRELAY_CMD_RULE_GET, ret);
-		}
-		rules = v.data;
-		for (i = 0; i < v.n && !ret; i++)
-			ret = push_backends(&rows, &rules[i]);
-		vec_free(&v);
-	}
+	if (select_rules(h, cmd, "backend list", &v))
+		return 1;
+	rules = v.data;
+	for (i = 0, ret = 0; i < v.n && !ret; i++)
+		ret = push_backends(&rows, &rules[i]);
+	vec_free(&v);
 	if (ret) {
 		vec_free(&rows);
 		return runtime_error("backend list: %s", strerror(-ret));

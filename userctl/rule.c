@@ -292,27 +292,35 @@ int get_named_rule(struct krelay_handle *h, const struct userctl_cmd *cmd,
 	return kernel_error(h, ctx, rule, KRELAY_CMD_RULE_GET, ret);
 }
 
-static int do_rule_list(struct krelay_handle *h, const struct userctl_cmd *cmd)
+int select_rules(struct krelay_handle *h, const struct userctl_cmd *cmd,
+		 const char *ctx, struct vec *v)
 {
-	struct vec v = { .size = sizeof(struct krelay_rule) };
 	int ret;
 
+	v->size = sizeof(struct krelay_rule);
 	if (cmd->has_ref) {
 		struct krelay_rule r;
 
-		ret = get_named_rule(h, cmd, "rule list", &r);
-		if (ret)
-			return ret;
-		print_rules(&r, 1);
+		if (get_named_rule(h, cmd, ctx, &r))
+			return 1;
+		if (vec_push(v, &r))
+			return runtime_error("%s: out of memory", ctx);
 		return 0;
 	}
-
-	ret = get_rules(h, &v);
+	ret = get_rules(h, v);
 	if (ret) {
-		vec_free(&v);
-		return kernel_error(h, "rule list", NULL, KRELAY_CMD_RULE_GET,
-				    ret);
+		vec_free(v);
+		return kernel_error(h, ctx, NULL, KRELAY_CMD_RULE_GET, ret);
 	}
+	return 0;
+}
+
+static int do_rule_list(struct krelay_handle *h, const struct userctl_cmd *cmd)
+{
+	struct vec v = { 0 };
+
+	if (select_rules(h, cmd, "rule list", &v))
+		return 1;
 	print_rules(v.data, v.n);
 	vec_free(&v);
 	return 0;

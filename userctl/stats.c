@@ -317,36 +317,31 @@ static void print_prometheus(const struct krelay_totals *t,
 
 int do_stats(struct krelay_handle *h, const struct userctl_cmd *cmd)
 {
-	struct vec v = { .size = sizeof(struct krelay_rule) };
+	struct vec v = { 0 };
 	struct krelay_totals t;
 	const struct krelay_rule *rules;
 	size_t i;
 	int ret;
 
-	if (cmd->has_ref) {
-		struct krelay_rule r;
-
-		ret = get_named_rule(h, cmd, "stats", &r);
+	if (!cmd->has_ref) {
+		ret = krelay_stats_get(h, &t);
 		if (ret)
-			return ret;
+			return kernel_error(h, "stats", NULL,
+					    KRELAY_CMD_STATS_GET, ret);
+	}
+	if (select_rules(h, cmd, "stats", &v))
+		return 1;
+	rules = v.data;
+	if (cmd->has_ref) {
 		if (uopts.prometheus)
-			print_prometheus(NULL, &r, 1);
+			print_prometheus(NULL, rules, 1);
 		else if (uopts.json)
-			json_print(json_rule(&r));
+			json_print(json_rule(rules));
 		else
-			print_rule_stats(&r);
+			print_rule_stats(rules);
+		vec_free(&v);
 		return 0;
 	}
-
-	ret = krelay_stats_get(h, &t);
-	if (ret)
-		return kernel_error(h, "stats", NULL, KRELAY_CMD_STATS_GET, ret);
-	ret = get_rules(h, &v);
-	if (ret) {
-		vec_free(&v);
-		return kernel_error(h, "stats", NULL, KRELAY_CMD_RULE_GET, ret);
-	}
-	rules = v.data;
 	if (!t.has_rule_count)
 		t.rule_count = (uint32_t)v.n;
 

@@ -35,6 +35,12 @@ int get_rules(struct krelay_handle *h, struct vec *v);
 /* The rule cmd->ref names, or the kernel's error reported for @ctx. */
 int get_named_rule(struct krelay_handle *h, const struct userctl_cmd *cmd,
 		   const char *ctx, struct krelay_rule *r);
+/*
+ * The rule the command names (cmd->has_ref), else every rule: into @v.
+ * 0, or 1 with the error reported for @ctx.
+ */
+int select_rules(struct krelay_handle *h, const struct userctl_cmd *cmd,
+		 const char *ctx, struct vec *v);
 
 /* stats.c */
 struct json_object *json_stats(const struct krelay_stats *s);
