@@ -541,21 +541,43 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 	return 0;
 }
 
-static int parse_rule(struct args *a, struct userctl_cmd *cmd)
+/*
+ * The command word of an object whose default command is "list": sets
+ * cmd->command (and *id); *done when parsing is over (error, help, or a
+ * bare "OBJECT" meaning list), then the return value is the result.
+ */
+static int parse_list_object_cmd(struct args *a, struct userctl_cmd *cmd,
+				 const struct keyword *cmds, size_t n, int *id,
+				 bool *done)
 {
 	const char *w = next(a);
-	int id, ret;
+	int ret;
 
+	*done = true;
 	if (!w) {
 		cmd->command = UC_CMD_LIST;
 		return 0;
 	}
-	ret = match(a, "command", w, rule_cmds, ARRAY_SIZE(rule_cmds), &id);
+	ret = match(a, "command", w, cmds, n, id);
 	if (ret)
 		return ret;
-	if (id == W_HELP)
+	if (*id == W_HELP)
 		return want_help(cmd);
-	cmd->command = (enum uc_command)id;
+	cmd->command = (enum uc_command)*id;
+	*done = false;
+	return 0;
+}
+
+static int parse_rule(struct args *a, struct userctl_cmd *cmd)
+{
+	const char *w;
+	bool done;
+	int id, ret;
+
+	ret = parse_list_object_cmd(a, cmd, rule_cmds, ARRAY_SIZE(rule_cmds),
+				    &id, &done);
+	if (done)
+		return ret;
 
 	switch (cmd->command) {
 	case UC_CMD_ADD:
@@ -600,19 +622,14 @@ static int parse_rule(struct args *a, struct userctl_cmd *cmd)
 
 static int parse_conn(struct args *a, struct userctl_cmd *cmd)
 {
-	const char *w = next(a);
+	const char *w;
+	bool done;
 	int id, ret;
 
-	if (!w) {
-		cmd->command = UC_CMD_LIST;
-		return 0;
-	}
-	ret = match(a, "command", w, conn_cmds, ARRAY_SIZE(conn_cmds), &id);
-	if (ret)
+	ret = parse_list_object_cmd(a, cmd, conn_cmds, ARRAY_SIZE(conn_cmds),
+				    &id, &done);
+	if (done)
 		return ret;
-	if (id == W_HELP)
-		return want_help(cmd);
-	cmd->command = (enum uc_command)id;
 
 	if (cmd->command == UC_CMD_KILL) {
 		w = next(a);
@@ -667,32 +684,6 @@ static int parse_stats(struct args *a, struct userctl_cmd *cmd)
 	return no_more(a, "stats");
 }
 
-/*
- * The command word of an object whose default command is "list": sets
- * cmd->command (and *id); returns non-zero when parsing is over (error,
- * help, or a bare "OBJECT" meaning list).
- */
-static int parse_list_object_cmd(struct args *a, struct userctl_cmd *cmd,
-				 const struct keyword *cmds, size_t n, int *id,
-				 bool *done)
-{
-	const char *w = next(a);
-	int ret;
-
-	*done = true;
-	if (!w) {
-		cmd->command = UC_CMD_LIST;
-		return 0;
-	}
-	ret = match(a, "command", w, cmds, n, id);
-	if (ret)
-		return ret;
-	if (*id == W_HELP)
-		return want_help(cmd);
-	cmd->command = (enum uc_command)*id;
-	*done = false;
-	return 0;
-}
 
 static int parse_backend(struct args *a, struct userctl_cmd *cmd)
 {
