@@ -24,6 +24,8 @@ PKGS=(
 	dkms man-db debhelper dh-dkms
 	# YNL netlink spec check (tests/ynl-spec.sh: ynl validates with jsonschema)
 	python3-yaml python3-jsonschema
+	# parsers of userctl -o prometheus (host side of userctl-prometheus)
+	prometheus python3-prometheus-client
 	# benchmark peers and charts (make bench)
 	haproxy rinetd nginx-light libnginx-mod-stream gnuplot-nox linux-perf
 )

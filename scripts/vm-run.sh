@@ -12,7 +12,8 @@
 #   scenario.log the scenario's output
 #   dmesg.txt    the guest kernel log at the end
 #   serial.log   everything the guest printed on its console
-#   verdict      the host's verdict lines (scenario results + kernel log check)
+#   verdict      the host's verdict lines (scenario results, host checks of
+#                tests/vm/SCENARIO.host if any, kernel log check)
 # The scenario header line "# vm: timeout=S mem=MIB smp=N" sets limits.
 # Prints the verdict lines; exits 0 iff every check passed.
 set -uo pipefail
@@ -129,6 +130,16 @@ done
 verdict="$out/verdict"
 : >"$verdict"
 [ -f "$out/results" ] && cat "$out/results" >>"$verdict"
+# Checks the guest cannot run (it has no Python, for one): an executable
+# tests/vm/SCENARIO.host gets the share directory and prints PASS/FAIL lines.
+hook="$TOP/tests/vm/$SCEN.host"
+if [ -x "$hook" ] && [ -f "$out/done" ]; then
+	"$hook" "$out" >"$out/host-checks" 2>"$out/host-checks.err"
+	hrc=$?
+	grep -E '^(PASS|FAIL) ' "$out/host-checks" >>"$verdict"
+	grep -q '^FAIL ' "$out/host-checks" || [ $hrc -eq 0 ] ||
+		echo "FAIL $SCEN: host checks ran ($hook exit $hrc; see $out/host-checks.err)" >>"$verdict"
+fi
 if [ ! -f "$out/done" ]; then
 	why="guest did not finish"
 	[ -f "$out/timeout" ] && why="timed out after ${timeout}s"

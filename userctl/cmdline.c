@@ -179,7 +179,7 @@ static const struct keyword modes[] = {
 };
 
 enum { O_JSON = 'j', O_PRETTY = 'p', O_STATS = 's', O_HUMAN = 'h',
-       O_VERSION = 'V', O_HELP = '?', O_TIMESTAMP = 't' };
+       O_VERSION = 'V', O_HELP = '?', O_TIMESTAMP = 't', O_OUTPUT = 'o' };
 
 static const struct keyword long_opts[] = {
 	{ "json",		O_JSON },
@@ -191,6 +191,15 @@ static const struct keyword long_opts[] = {
 	{ "version",		O_VERSION },
 	{ "help",		O_HELP },
 	{ "timestamp",		O_TIMESTAMP },
+	{ "output",		O_OUTPUT },
+};
+
+enum { F_TEXT, F_JSON, F_PROMETHEUS };
+
+static const struct keyword formats[] = {
+	{ "text",		F_TEXT },
+	{ "json",		F_JSON },
+	{ "prometheus",		F_PROMETHEUS },
 };
 
 /* ------------------------------------------------------------------ */
@@ -532,21 +541,43 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 	return 0;
 }
 
-static int parse_rule(struct args *a, struct userctl_cmd *cmd)
+/*
+ * The command word of an object whose default command is "list": sets
+ * cmd->command (and *id); *done when parsing is over (error, help, or a
+ * bare "OBJECT" meaning list), then the return value is the result.
+ */
+static int parse_list_object_cmd(struct args *a, struct userctl_cmd *cmd,
+				 const struct keyword *cmds, size_t n, int *id,
+				 bool *done)
 {
 	const char *w = next(a);
-	int id, ret;
+	int ret;
 
+	*done = true;
 	if (!w) {
 		cmd->command = UC_CMD_LIST;
 		return 0;
 	}
-	ret = match(a, "command", w, rule_cmds, ARRAY_SIZE(rule_cmds), &id);
+	ret = match(a, "command", w, cmds, n, id);
 	if (ret)
 		return ret;
-	if (id == W_HELP)
+	if (*id == W_HELP)
 		return want_help(cmd);
-	cmd->command = (enum uc_command)id;
+	cmd->command = (enum uc_command)*id;
+	*done = false;
+	return 0;
+}
+
+static int parse_rule(struct args *a, struct userctl_cmd *cmd)
+{
+	const char *w;
+	bool done;
+	int id, ret;
+
+	ret = parse_list_object_cmd(a, cmd, rule_cmds, ARRAY_SIZE(rule_cmds),
+				    &id, &done);
+	if (done)
+		return ret;
 
 	switch (cmd->command) {
 	case UC_CMD_ADD:
@@ -591,19 +622,14 @@ static int parse_rule(struct args *a, struct userctl_cmd *cmd)
 
 static int parse_conn(struct args *a, struct userctl_cmd *cmd)
 {
-	const char *w = next(a);
+	const char *w;
+	bool done;
 	int id, ret;
 
-	if (!w) {
-		cmd->command = UC_CMD_LIST;
-		return 0;
-	}
-	ret = match(a, "command", w, conn_cmds, ARRAY_SIZE(conn_cmds), &id);
-	if (ret)
+	ret = parse_list_object_cmd(a, cmd, conn_cmds, ARRAY_SIZE(conn_cmds),
+				    &id, &done);
+	if (done)
 		return ret;
-	if (id == W_HELP)
-		return want_help(cmd);
-	cmd->command = (enum uc_command)id;
 
 	if (cmd->command == UC_CMD_KILL) {
 		w = next(a);
@@ -658,32 +684,6 @@ static int parse_stats(struct args *a, struct userctl_cmd *cmd)
 	return no_more(a, "stats");
 }
 
-/*
- * The command word of an object whose default command is "list": sets
- * cmd->command (and *id); returns non-zero when parsing is over (error,
- * help, or a bare "OBJECT" meaning list).
- */
-static int parse_list_object_cmd(struct args *a, struct userctl_cmd *cmd,
-				 const struct keyword *cmds, size_t n, int *id,
-				 bool *done)
-{
-	const char *w = next(a);
-	int ret;
-
-	*done = true;
-	if (!w) {
-		cmd->command = UC_CMD_LIST;
-		return 0;
-	}
-	ret = match(a, "command", w, cmds, n, id);
-	if (ret)
-		return ret;
-	if (*id == W_HELP)
-		return want_help(cmd);
-	cmd->command = (enum uc_command)*id;
-	*done = false;
-	return 0;
-}
 
 static int parse_backend(struct args *a, struct userctl_cmd *cmd)
 {
@@ -834,6 +834,25 @@ static int parse_apply(struct args *a, struct userctl_cmd *cmd)
 	return 0;
 }
 
+/* -o FORMAT: the last one given counts (-j and -p still add JSON). */
+static int set_output(struct args *a, struct userctl_cmd *cmd,
+		      const char *opt, const char *fmt)
+{
+	int id;
+
+	if (!fmt)
+		return fail(a, "option \"%s\" needs a FORMAT (text, json or prometheus)",
+			    opt);
+	if (match(a, "output format", fmt, formats, ARRAY_SIZE(formats), &id))
+		return UC_USAGE_ERROR;
+	cmd->opts.prometheus = id == F_PROMETHEUS;
+	if (id == F_TEXT)
+		cmd->opts.json = cmd->opts.pretty = 0;
+	if (id == F_JSON)
+		cmd->opts.json = 1;
+	return 0;
+}
+
 static int parse_options(struct args *a, struct userctl_cmd *cmd)
 {
 	while (a->i < a->argc) {
@@ -847,12 +866,17 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 			break;
 
 		if (arg[1] == '-') {
-			int ret = kw_match(arg + 2, long_opts,
-					   ARRAY_SIZE(long_opts), &id);
+			const char *eq = strchr(arg, '=');
+			char name[32];
+			int ret;
 
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(eq ? eq - arg - 2 : (ptrdiff_t)strlen(arg + 2)),
+				 arg + 2);
+			ret = kw_match(name, long_opts, ARRAY_SIZE(long_opts), &id);
 			if (ret == KW_AMBIGUOUS)
 				return fail(a, "ambiguous option \"%s\"", arg);
-			if (ret != KW_OK)
+			if (ret != KW_OK || (eq && id != O_OUTPUT))
 				return fail(a, "unknown option \"%s\"", arg);
 			switch (id) {
 			case O_JSON:	cmd->opts.json = 1; break;
@@ -860,6 +884,11 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 			case O_STATS:	cmd->opts.stats = 1; break;
 			case O_HUMAN:	cmd->opts.human = 1; break;
 			case O_TIMESTAMP: cmd->opts.timestamp = 1; break;
+			case O_OUTPUT:
+				if (set_output(a, cmd, "--output",
+					       eq ? eq + 1 : next(a)))
+					return UC_USAGE_ERROR;
+				break;
 			case O_VERSION:	cmd->action = UC_ACT_VERSION; return 0;
 			default:	cmd->action = UC_ACT_HELP; return 0;
 			}
@@ -873,6 +902,13 @@ static int parse_options(struct args *a, struct userctl_cmd *cmd)
 			case 's': cmd->opts.stats = 1; break;
 			case 'h': cmd->opts.human = 1; break;
 			case 't': cmd->opts.timestamp = 1; break;
+			case 'o':
+				/* "-o FORMAT" or "-oFORMAT": the rest is its */
+				if (set_output(a, cmd, "-o",
+					       arg[1] ? arg + 1 : next(a)))
+					return UC_USAGE_ERROR;
+				arg += strlen(arg) - 1;
+				break;
 			case 'V': cmd->action = UC_ACT_VERSION; return 0;
 			default:
 				return fail(a, "unknown option \"-%c\"", *arg);
@@ -908,6 +944,12 @@ static int parse_all(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 	if (ret)
 		return ret;
 	cmd->object = (enum uc_object)id;
+
+	if (cmd->opts.prometheus && cmd->object != UC_OBJ_STATS &&
+	    cmd->object != UC_OBJ_HELP)
+		return fail(&a, "output format prometheus is only for stats");
+	if (cmd->opts.prometheus && cmd->opts.json)
+		return fail(&a, "-o prometheus and -j/-p exclude each other");
 
 	/* No argument of ours looks like an option: say where options go. */
 	if (cmd->object != UC_OBJ_TRACE && cmd->object != UC_OBJ_APPLY) {
@@ -984,7 +1026,7 @@ static const char usage_main[] =
 "where  OBJECT := { rule | backend | acl | conn | stats | monitor | apply |\n"
 "                   export | trace | help }\n"
 "       OPTIONS := { -j[son] | -p[retty] | -s[tats] | -h[uman] | -t[imestamp] |\n"
-"                    -V[ersion] | --help }\n"
+"                    -o[utput] { text | json | prometheus } | -V[ersion] | --help }\n"
 "Words may be abbreviated to any unambiguous prefix (\"userctl r l\").\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
@@ -1044,41 +1086,29 @@ static const char usage_conn[] =
 static const char usage_stats[] =
 "Usage: userctl stats [ RULE ]\n"
 "where  RULE := { LISTEN | id N }\n"
-"Without RULE: the network namespace's totals, then every rule's counters.\n";
+"Without RULE: the network namespace's totals, then every rule's counters.\n"
+"userctl -o prometheus stats [ RULE ]: the same (and every backend's) in the\n"
+"Prometheus text format, for node_exporter's textfile collector.\n";
 
 static const char usage_trace[] =
 "Usage: userctl trace ...   (see \"userctl trace help\")\n";
 
+static const char *const usages[] = {
+	[UC_OBJ_RULE]		= usage_rule,
+	[UC_OBJ_CONN]		= usage_conn,
+	[UC_OBJ_STATS]		= usage_stats,
+	[UC_OBJ_TRACE]		= usage_trace,
+	[UC_OBJ_BACKEND]	= usage_backend,
+	[UC_OBJ_ACL]		= usage_acl,
+	[UC_OBJ_MONITOR]	= usage_monitor,
+	[UC_OBJ_APPLY]		= usage_apply,
+	[UC_OBJ_EXPORT]		= usage_apply,
+};
+
 void cmdline_usage(FILE *f, enum uc_object object)
 {
-	switch (object) {
-	case UC_OBJ_RULE:
-		fputs(usage_rule, f);
-		break;
-	case UC_OBJ_CONN:
-		fputs(usage_conn, f);
-		break;
-	case UC_OBJ_STATS:
-		fputs(usage_stats, f);
-		break;
-	case UC_OBJ_TRACE:
-		fputs(usage_trace, f);
-		break;
-	case UC_OBJ_BACKEND:
-		fputs(usage_backend, f);
-		break;
-	case UC_OBJ_ACL:
-		fputs(usage_acl, f);
-		break;
-	case UC_OBJ_MONITOR:
-		fputs(usage_monitor, f);
-		break;
-	case UC_OBJ_APPLY:
-	case UC_OBJ_EXPORT:
-		fputs(usage_apply, f);
-		break;
-	default:
+	if ((size_t)object < ARRAY_SIZE(usages) && usages[object])
+		fputs(usages[object], f);
+	else
 		fputs(usage_main, f);
-		break;
-	}
 }

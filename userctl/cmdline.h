@@ -58,6 +58,7 @@ struct uc_opts {
 	int stats;
 	int human;
 	int timestamp;
+	int prometheus;		/* -o prometheus (stats only) */
 };
 
 struct userctl_cmd {

@@ -378,6 +378,16 @@ static void tr_print_hist(const struct tr_report *r)
 	}
 }
 
+/* A "top" line of @kind; *other: the line of the tasks beyond the top. */
+static int tr_is_top(const struct tr_line *t, const char *kind, int *other)
+{
+	const char *k = tr_get(t, "kind");
+	const char *rank = tr_get(t, "rank");
+
+	*other = rank && !strcmp(rank, "other");
+	return !strcmp(t->tag, "top") && k && !strcmp(k, kind);
+}
+
 static void tr_print_top(const struct tr_report *r, const char *kind)
 {
 	int sends = !strcmp(kind, "sends");
@@ -387,10 +397,9 @@ static void tr_print_top(const struct tr_report *r, const char *kind)
 	printf("\ntop tasks by %s\n", sends ? "bytes sent" : "context switches");
 	for (i = 0; i < r->n; i++) {
 		const struct tr_line *t = &r->lines[i];
-		const char *k = tr_get(t, "kind");
-		const char *rank = tr_get(t, "rank");
+		int other;
 
-		if (strcmp(t->tag, "top") || !k || strcmp(k, kind))
+		if (!tr_is_top(t, kind, &other))
 			continue;
 		if (!any) {
 			if (sends)
@@ -405,7 +414,7 @@ static void tr_print_top(const struct tr_report *r, const char *kind)
 			printf("  (not available: error %s)\n", tr_str(t, "error"));
 			continue;
 		}
-		if (rank && !strcmp(rank, "other"))
+		if (other)
 			printf("  %4s  %-8s %-16s %12s", "", "other", "",
 			       tr_str(t, "count"));
 		else
@@ -547,12 +556,11 @@ static struct json_object *tr_json_top(const struct tr_report *r,
 
 	for (i = 0; i < r->n; i++) {
 		const struct tr_line *t = &r->lines[i];
-		const char *k = tr_get(t, "kind");
-		const char *rank = tr_get(t, "rank");
+		int is_other;
 
-		if (strcmp(t->tag, "top") || !k || strcmp(k, kind))
+		if (!tr_is_top(t, kind, &is_other))
 			continue;
-		if (rank && !strcmp(rank, "other"))
+		if (is_other)
 			other = tr_json_fields(NULL, t, skip_other);
 		else
 			json_object_array_add(tasks, tr_json_fields(NULL, t, skip));

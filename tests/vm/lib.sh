@@ -5,7 +5,10 @@
 # (heavy: make check never runs two heavy scenarios at the same time)
 # and reports every check with t_pass/t_fail (one line each in $RESULTS).
 # The host counts those lines, adds a "kernel log clean" check per scenario,
-# and fails the scenario if it did not finish.
+# and fails the scenario if it did not finish.  Checks the guest cannot run
+# (it has no Python) go to an executable tests/vm/NAME.host: scripts/vm-run.sh
+# runs it with the share directory as argument after the guest finished and
+# counts its PASS/FAIL lines too (see userctl-prometheus.host).
 #
 # Environment: KVER, KRELAY_KO, KTRACE_KO (module paths in the guest),
 # SHARE (9p results dir), RESULTS.

@@ -53,7 +53,7 @@ _userctl()
     local _userctl_cmd=${words[0]}
 
     local objects="rule backend acl conn stats monitor apply export trace help"
-    local options="-j --json -p --pretty -s --stats -h --human -t --timestamp -V --version --help"
+    local options="-j --json -p --pretty -s --stats -h --human -t --timestamp -o --output -V --version --help"
     local rule_kw="to weight sched holddown mode connect-timeout idle-timeout backlog src mark keepalive allow deny"
     local set_kw="$rule_kw acl"
 
@@ -63,6 +63,8 @@ _userctl()
         local w=${words[i]}
         if [[ -z $obj ]]; then
             if [[ $w == -* ]]; then
+                # -o / --output take the next word (unless -oFORMAT, --output=F)
+                [[ $w == -o || $w == --o || $w == --ou* && $w != *=* ]] && ((i++))
                 ((i++))
                 continue
             fi
@@ -93,7 +95,9 @@ _userctl()
 
     COMPREPLY=()
     if [[ -z $obj ]]; then
-        if [[ $cur == -* ]]; then
+        if [[ $prev == -o || $prev == --o || $prev == --ou* ]]; then
+            _userctl_compgen "text json prometheus"
+        elif [[ $cur == -* ]]; then
             _userctl_compgen "$options"
         else
             _userctl_compgen "$objects"

@@ -99,6 +99,43 @@ static void test_options(void **state)
 	bad("-j", "missing OBJECT");
 }
 
+static void test_output_format(void **state)
+{
+	struct userctl_cmd c;
+
+	(void)state;
+	ok("-o prometheus stats", &c);
+	assert_true(c.opts.prometheus && !c.opts.json);
+	assert_int_equal(c.object, UC_OBJ_STATS);
+	ok("-oprometheus stats id 3", &c);
+	assert_true(c.opts.prometheus && c.has_ref && c.ref.id == 3);
+	ok("--output prometheus stats", &c);
+	assert_true(c.opts.prometheus);
+	ok("--output=prom stats", &c);		/* formats abbreviate */
+	assert_true(c.opts.prometheus);
+	ok("--out p -s stats", &c);		/* and so does --output */
+	assert_true(c.opts.prometheus && c.opts.stats);
+	ok("-o json rule list", &c);
+	assert_true(c.opts.json && !c.opts.prometheus);
+	ok("-p -o text rule list", &c);		/* the last one counts */
+	assert_true(!c.opts.json && !c.opts.pretty);
+	ok("-o prometheus -o text stats", &c);
+	assert_true(!c.opts.prometheus && !c.opts.json);
+	ok("-o prometheus help stats", &c);
+	assert_int_equal(c.action, UC_ACT_HELP);
+
+	bad("-o", "option \"-o\" needs a FORMAT");
+	bad("--output", "option \"--output\" needs a FORMAT");
+	bad("-o xml stats", "unknown output format \"xml\"");
+	bad("--output= stats", "unknown output format \"\"");
+	bad("-o prometheus rule list", "prometheus is only for stats");
+	bad("-o prometheus conn count", "prometheus is only for stats");
+	bad("-j -o prometheus stats", "exclude each other");
+	bad("-o prometheus -p stats", "exclude each other");
+	bad("--json=1 stats", "unknown option \"--json=1\"");
+	bad("stats -o prometheus", "\"-o\" must come before the object");
+}
+
 static void test_objects(void **state)
 {
 	struct userctl_cmd c;
@@ -530,6 +567,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_output_format),
 		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_rule_add),
