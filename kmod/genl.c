@@ -178,6 +178,18 @@ static int krelay_cmd_rule_get(struct sk_buff *skb, struct genl_info *info)
 }
 
 /* Dump every rule of the netns; cb->args[0] is the next rule id to dump. */
+/*
+ * A dump's first part is only as large as what the reader's socket has
+ * received so far (a page or less), and a large rule's message (up to
+ * KRELAY_RULE_MSG_MAX) would fit no part: make room for the largest.
+ * (The netlink core reads min_dump_alloc after this start callback.)
+ */
+static int krelay_dump_rules_start(struct netlink_callback *cb)
+{
+	cb->min_dump_alloc = KRELAY_RULE_MSG_MAX;
+	return 0;
+}
+
 static int krelay_dump_rules(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct krelay_net *kn = krelay_net(sock_net(skb->sk));
@@ -603,6 +615,7 @@ static const struct genl_ops krelay_ops[] = {
 	{
 		.cmd = KRELAY_CMD_RULE_GET,
 		.doit = krelay_cmd_rule_get,
+		.start = krelay_dump_rules_start,
 		.dumpit = krelay_dump_rules,
 		.policy = krelay_rule_name_policy,
 		.maxattr = KRELAY_A_MAX,

@@ -186,8 +186,8 @@ size_t krelay_rule_msg_size(struct krelay_rule *rule)
 
 	cfg = rcu_dereference_protected(rule->cfg,
 					lockdep_is_held(&rule->kn->lock));
-	return NLMSG_DEFAULT_SIZE + cfg->nbackends * 160 +
-	       (cfg->acl ? cfg->acl->n * 48 : 0);
+	return NLMSG_DEFAULT_SIZE + cfg->nbackends * KRELAY_BACKEND_MSG_SIZE +
+	       (cfg->acl ? cfg->acl->n * KRELAY_ACL_ENTRY_MSG_SIZE : 0);
 }
 
 /* The rule must be kept alive by the caller (kn->lock, RCU or a ref). */
