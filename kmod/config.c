@@ -5,7 +5,8 @@
  * Everything here only builds new objects; nothing is published.  Every
  * reject says why in the extended ack and points at the attribute at fault.
  * The top-level attributes were validated by the command's policy; the
- * nested ones are parsed (and so validated) here with the policies below.
+ * nested ones are parsed (and so validated) here with the policies of
+ * policy.c.
  */
 
 #include <linux/inetdevice.h>
@@ -17,30 +18,6 @@
 
 #define KRELAY_DEFAULT_CONNECT_TIMEOUT_MS	5000
 #define KRELAY_DEFAULT_HOLDDOWN_MS		10000
-
-static struct netlink_range_validation krelay_weight_range = {
-	.min = 1,
-	.max = 10000,
-};
-
-const struct nla_policy krelay_addr_policy[KRELAY_ADDR_A_MAX + 1] = {
-	[KRELAY_ADDR_A_IPV4] = NLA_POLICY_EXACT_LEN(sizeof(__be32)),
-	[KRELAY_ADDR_A_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[KRELAY_ADDR_A_PORT] = { .type = NLA_BE16 },
-};
-
-const struct nla_policy krelay_backend_policy[KRELAY_BACKEND_A_MAX + 1] = {
-	[KRELAY_BACKEND_A_ADDR] = NLA_POLICY_NESTED(krelay_addr_policy),
-	[KRELAY_BACKEND_A_WEIGHT] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_weight_range),
-};
-
-const struct nla_policy krelay_acl_policy[KRELAY_ACL_A_MAX + 1] = {
-	[KRELAY_ACL_A_ACTION] = NLA_POLICY_MAX(NLA_U8, KRELAY_ACL_DENY),
-	[KRELAY_ACL_A_IPV4] = NLA_POLICY_EXACT_LEN(sizeof(__be32)),
-	[KRELAY_ACL_A_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[KRELAY_ACL_A_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
-};
 
 /*
  * Address problems, each worded for the three kinds of address (indexed by

@@ -45,6 +45,15 @@ struct krelay_handle {
 /* ------------------------------------------------------------------ */
 /* errors                                                              */
 
+/*
+ * Requests are built in one buffer of this size: the largest rule (64 IPv6
+ * backends and 256 ACL entries) takes ~12 KiB, a rule set one such per
+ * rule; libnl's default (a page) holds neither.  The socket's buffers
+ * (KR_SOCK_BUF) must hold a request and the largest reply.
+ */
+#define KR_REQ_MAX	(256 * 1024)
+#define KR_SOCK_BUF	(1024 * 1024)
+
 static int nlerr_to_errno(int nlerr)
 {
 	switch (nlerr < 0 ? -nlerr : nlerr) {
@@ -148,6 +157,12 @@ static int open_family(struct krelay_handle **hp, const char *name)
 		/* No generic netlink at all: treat like a missing family. */
 		if (ret == -EPROTONOSUPPORT)
 			ret = -ENOENT;
+		goto fail;
+	}
+
+	ret = nl_socket_set_buffer_size(h->sk, KR_SOCK_BUF, KR_SOCK_BUF);
+	if (ret < 0) {
+		ret = nlerr_to_errno(ret);
 		goto fail;
 	}
 
@@ -599,7 +614,7 @@ out:
 
 static struct nl_msg *new_req(struct krelay_handle *h, uint8_t cmd, int flags)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_msg *msg = nlmsg_alloc_size(KR_REQ_MAX);
 
 	if (!msg)
 		return NULL;
