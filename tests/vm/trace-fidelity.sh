@@ -9,8 +9,15 @@
 #  - switches: with the tracer filtered to one task's pid, its switch count
 #    is within 2 % (in practice: equal) of voluntary+nonvoluntary switches in
 #    /proc/<pid>/status over the same window, for sleeps and preemptions;
-#  - unfiltered switches agree with the ctxt line of /proc/stat (between the
-#    windows just inside and just outside the tracer's lifetime);
+#  - unfiltered switches agree with the ctxt line of /proc/stat: within 2 %
+#    over the same window (between two reports requested through the report
+#    parameter), and between the windows just inside and just outside the
+#    tracer's lifetime;
+#  - through a krelay rule, krelay's own sends (the kworker, [softirq] and
+#    [hardirq] rows) are within 2 % of the relay's byte counters, the
+#    iperf3 client is credited with what it sent only (not with the relay's
+#    softirq sends that interrupted it), and each table's total line equals
+#    the counters it names;
 #  - `userctl trace -j` shows the same numbers as the kernel log.
 . /tests/lib.sh
 
@@ -169,6 +176,85 @@ tol=10
 [ "$KDBG" = 1 ] && tol=25
 t_within "ctxt: unfiltered switches within $tol% of /proc/stat's inner window" \
 	"${tsw:-0}" "$((x1 - x0))" $tol
+
+# --- same window: two requested reports vs /proc/stat ---------------------------
+t_check "window: insmod" insmod "$KTRACE_KO"
+sleeper &
+s1=$!
+sleeper &
+s2=$!
+x0=$(awk '/^ctxt/ { print $2 }' /proc/stat)
+echo 1 >/sys/module/krelay_trace/parameters/report
+R0=$(tr_report)
+iperf3 -c 127.0.0.1 -p 5301 -t 8 >/tmp/win-iperf3.log 2>&1 || cat /tmp/win-iperf3.log
+x1=$(awk '/^ctxt/ { print $2 }' /proc/stat)
+echo 1 >/sys/module/krelay_trace/parameters/report
+R1=$(tr_report)
+kill $s1 $s2
+wait $s1 $s2 2>/dev/null
+t_check "window: rmmod" rmmod krelay_trace
+t_eq "window: requested reports" "$(tr_val "$R0" report reason)/$(tr_val "$R1" report reason)" request/request
+w=$(($(tr_val "$R1" sched switches) - $(tr_val "$R0" sched switches)))
+log "window: /proc/stat ctxt delta=$((x1 - x0)) traced delta=$w (reports $(tr_val "$R0" report seq), $(tr_val "$R1" report seq))"
+t_ge "window: >= 5000 switches" "$((x1 - x0))" 5000
+t_within "window: traced switches within 2% of /proc/stat ctxt" "$w" "$((x1 - x0))" 2
+
+relay_idle() { [ "$(stat_of active)" = 0 ]; }
+
+# --- krelay's own sends vs its byte counters --------------------------------------
+# The relay forwards from softirq (sk_data_ready, bh_forward) and from its
+# kworkers; every byte it forwards is one asked of tcp_sendmsg_locked (or
+# do_tcp_sendpages before 6.5).  top_n=64 lists every sender.
+krelay_load
+t_check "relay: rule add" userctl rule add 127.0.0.1:9300 to 127.0.0.1:5301
+t_check "relay: insmod" insmod "$KTRACE_KO" top_n=64
+iperf3 -c 127.0.0.1 -p 9300 -n 100M -J >/tmp/r.json 2>&1
+rc=$?
+wait_until 10 relay_idle || log "relay: connections still active"
+t_check "relay: rmmod krelay_trace" rmmod krelay_trace
+t_eq "relay: iperf3 exit status" "$rc" 0
+sent=$(awk '/"sum_sent"/ { f = 1 }
+	f && /"bytes"/ { gsub(/[^0-9]/, "", $2); print $2; exit }' /tmp/r.json)
+up=$(stat_of bytes_to_backend)
+down=$(stat_of bytes_to_client)
+R=$(tr_report)
+printf '%s' "$R" | grep -E '^(top|total) seq=[0-9]* kind=sends' | sed 's/^/[relay] /'
+own=$(printf '%s' "$R" | awk '$1 == "top" && / kind=sends / && (/ comm=kworker/ || / comm=\[(soft|hard)irq\] /) {
+	for (i = 2; i <= NF; i++) if ($i ~ /^bytes=/) s += substr($i, 7) } END { print s + 0 }')
+soft=$(tr_val "$R" top bytes 'comm=[softirq]')
+cli=$(printf '%s' "$R" | awk '$1 == "top" && / kind=sends / && / comm=iperf3 / {
+	for (i = 2; i <= NF; i++) if ($i ~ /^bytes=/) s += substr($i, 7) } END { print s + 0 }')
+log "relay: iperf3 sent=$sent; krelay bytes_to_backend=$up bytes_to_client=$down;" \
+	"traced: krelay rows=$own (softirq ${soft:-0}) iperf3 client=$cli" \
+	"nmissed:$(printf '%s' "$R" | awk '$1 == "probe" { for (i = 2; i <= NF; i++) if ($i ~ /^(name|nmissed)=/) printf " %s", $i }')"
+t_within "relay: krelay's sends (kworker + softirq rows) within 2% of its byte counters" \
+	"$own" "$((${up:-0} + ${down:-0}))" 2
+t_within "relay: iperf3 client credited with what it sent only" "$cli" "${sent:-0}" 2
+tot=$(tr_val "$R" total bytes 'kind=sends')
+of=$(tr_val "$R" total of 'kind=sends')
+lb=$(($(tr_val "$R" tcp_locked sendmsg_bytes) + $(tr_val "$R" tcp_locked sendpage_bytes)))
+t_eq "relay: sends total is of tcp_locked" "$of" tcp_locked.sendmsg+tcp_locked.sendpage
+t_eq "relay: sends rows add up to tcp_locked bytes" "$tot" "$lb"
+t_eq "relay: switches rows add up to sched switches" \
+	"$(tr_val "$R" total count 'kind=switches')" "$(tr_val "$R" sched switches)"
+t_check "relay: rule del" userctl rule del 127.0.0.1:9300
+krelay_unload
+
+# --- a filter selects tasks: interrupt-context sends are not counted ---------------
+krelay_load
+t_check "filter: rule add" userctl rule add 127.0.0.1:9301 to 127.0.0.1:5301
+t_check "filter: insmod comm=iperf3" insmod "$KTRACE_KO" comm=iperf3
+iperf3 -c 127.0.0.1 -p 9301 -n 50M -J >/tmp/f.json 2>&1
+wait_until 10 relay_idle || log "filter: connections still active"
+t_check "filter: rmmod krelay_trace" rmmod krelay_trace
+sent=$(awk '/"sum_sent"/ { f = 1 }
+	f && /"bytes"/ { gsub(/[^0-9]/, "", $2); print $2; exit }' /tmp/f.json)
+R=$(tr_report)
+t_eq "filter: context=task" "$(tr_val "$R" filter context)" task
+t_eq "filter: no [softirq] row" "$(tr_val "$R" top bytes 'comm=[softirq]')" ""
+t_within "filter: iperf3 client's bytes only" "$(tr_val "$R" top bytes 'comm=iperf3 ')" "${sent:-0}" 2
+t_check "filter: rule del" userctl rule del 127.0.0.1:9301
+krelay_unload
 
 # --- userctl trace shows the latest report ---------------------------------------
 if userctl trace help >/dev/null 2>&1; then
