@@ -463,13 +463,13 @@ static const char *tr_of_name(const char *part)
 static void tr_print_total(const struct tr_report *r, const char *kind)
 {
 	const struct tr_line *t = tr_find_kind(r, "total", kind);
-	const char *of = tr_get(t, "of");
+	const char *of = t ? tr_get(t, "of") : NULL;
 	unsigned long long count, bytes;
 	char buf[128], *part, *save = NULL;
 	const char *sep = "";
 	int sends = !strcmp(kind, "sends");
 
-	if (!t || !of)
+	if (!of)
 		return;
 	printf("  %4s  %-8s %-16s %12s", "", "total", "", tr_str(t, "count"));
 	if (sends)
@@ -561,7 +561,7 @@ static void tr_print_probes(const struct tr_report *r)
 /* The load-time check of the switch probe (kprobes/selftest.h). */
 static void tr_print_check(const struct tr_line *c)
 {
-	const char *st = tr_get(c, "status");
+	const char *st = c ? tr_get(c, "status") : NULL;
 
 	if (!st)
 		return;
