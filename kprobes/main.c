@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * krelay_trace: counts TCP sends (tcp_sendmsg, tcp_sendpage and the locked
- * functions below them), context switches and wake-ups with kprobes, times
- * tcp_sendmsg with a kretprobe, and reports to the kernel log every
- * interval_ms and on unload.
+ * functions below them) with kprobes, context switches and wake-ups with
+ * the sched_switch and sched_wakeup tracepoints, times tcp_sendmsg with a
+ * kretprobe, and reports to the kernel log every interval_ms, on request
+ * (writing to the report parameter) and on unload.
  *
  * Module init and exit only; see probes.c for what is probed and why,
  * stats.h for the per-CPU counters and report.h for the report format.
@@ -16,12 +17,13 @@
 #include "filter.h"
 #include "probes.h"
 #include "report.h"
+#include "selftest.h"
 #include "stats.h"
 
 static char *sched_symbol;
 module_param(sched_symbol, charp, 0444);
 MODULE_PARM_DESC(sched_symbol,
-		 "context-switch probe point (default: finish_task_switch, else finish_task_switch.isra.0, else psi_task_switch; empty: off)");
+		 "context-switch tracepoint (default: sched_switch; empty: off)");
 
 static char *sendmsg_symbol;
 module_param(sendmsg_symbol, charp, 0444);
@@ -46,11 +48,11 @@ MODULE_PARM_DESC(sendpage_locked_symbol,
 static char *wakeup_symbol;
 module_param(wakeup_symbol, charp, 0444);
 MODULE_PARM_DESC(wakeup_symbol,
-		 "wake-up probe point (default: try_to_wake_up; empty: off)");
+		 "wake-up tracepoint, counting successful wake-ups (default: sched_wakeup; empty: off)");
 
 static int pid;
 module_param(pid, int, 0444);
-MODULE_PARM_DESC(pid, "count only this thread id (0: all)");
+MODULE_PARM_DESC(pid, "count only this thread id (0: all; filters select tasks: sends in interrupt context are then not counted)");
 
 static int tgid;
 module_param(tgid, int, 0444);
@@ -73,6 +75,21 @@ static int maxactive = 64;
 module_param(maxactive, int, 0444);
 MODULE_PARM_DESC(maxactive,
 		 "tcp_sendmsg calls timed at once (1..4096, default 64)");
+
+/* Writing anything to /sys/module/krelay_trace/parameters/report prints a
+ * report now (reason=request), e.g. to close a measurement window.
+ */
+static int kt_param_report_set(const char *val, const struct kernel_param *kp)
+{
+	return kt_report_request();
+}
+
+static const struct kernel_param_ops kt_param_report_ops = {
+	.set = kt_param_report_set,
+};
+
+module_param_cb(report, &kt_param_report_ops, NULL, 0200);
+MODULE_PARM_DESC(report, "write anything: print a report now");
 
 static int __init kt_init(void)
 {
@@ -113,6 +130,7 @@ static int __init kt_init(void)
 		kt_stats_exit();
 		return n;
 	}
+	kt_selftest_run(kt_probes_sched_ok());
 	kt_report_start();
 	pr_info("loaded version=%s probes=%d/%u interval_ms=%u top_n=%u\n",
 		KRELAY_TRACE_VERSION, n, kt_probes_count(), interval_ms, top_n);
@@ -131,7 +149,7 @@ static void __exit kt_exit(void)
 module_init(kt_init);
 module_exit(kt_exit);
 
-MODULE_DESCRIPTION("krelay tracer: kprobe counters of TCP sends, context switches and wake-ups");
+MODULE_DESCRIPTION("krelay tracer: counters of TCP sends, context switches and wake-ups");
 MODULE_AUTHOR("krelay developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(KRELAY_TRACE_VERSION);

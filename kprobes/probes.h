@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The probes of krelay_trace: what they attach to and how they count.
+ * The probes of krelay_trace: what they attach to and how they count
+ * (kprobes on the TCP send functions, tracepoints for the scheduler).
  */
 #ifndef KRELAY_TRACE_PROBES_H
 #define KRELAY_TRACE_PROBES_H
@@ -15,8 +16,8 @@ struct kt_probe_params {
 	const char *sendpage;	/* tcp_sendpage kprobe */
 	const char *sendmsg_locked;	/* tcp_sendmsg_locked kprobe */
 	const char *sendpage_locked;	/* do_tcp_sendpages kprobe */
-	const char *sched;	/* context-switch point */
-	const char *wakeup;	/* try_to_wake_up kprobe */
+	const char *sched;	/* context-switch tracepoint */
+	const char *wakeup;	/* wake-up tracepoint */
 	int maxactive;		/* concurrent tcp_sendmsg calls timed */
 };
 
@@ -29,12 +30,14 @@ enum kt_probe_status {
 
 struct kt_probe_info {
 	const char *name;	/* stable name: sendmsg, sendmsg_lat, ... */
-	const char *type;	/* "kprobe" or "kretprobe" */
+	const char *type;	/* "kprobe", "kretprobe" or "tracepoint" */
 	const char *symbol;	/* registered symbol, else first one tried */
 	const char *task;	/* whose task is counted: current, prev, woken */
 	enum kt_probe_status status;
 	int err;		/* 0 or the last registration error */
-	unsigned long nmissed;	/* hits not counted (nesting, maxactive) */
+	unsigned long nmissed;	/* hits not counted (nesting, maxactive);
+				 * always 0 for tracepoints
+				 */
 };
 
 /* Returns the number of probes registered, or a negative errno. */
@@ -43,5 +46,7 @@ void kt_probes_unregister(void);
 unsigned int kt_probes_count(void);
 void kt_probe_get_info(unsigned int i, struct kt_probe_info *info);
 const char *kt_probe_status_name(enum kt_probe_status status);
+void kt_probes_sends_source(char *buf, size_t len);
+bool kt_probes_sched_ok(void);
 
 #endif /* KRELAY_TRACE_PROBES_H */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Summing the per-CPU counters and printing reports to the kernel log.
- * Runs in process context only (the periodic delayed work, module exit),
- * never in a probe; reports are serialised by the caller (the work is
- * cancelled before the unload report).
+ * Runs in process context only (the periodic delayed work, a write to the
+ * report parameter, module exit), never in a probe; kt_report_lock keeps
+ * the lines of two reports from mixing.
  */
 #include <linux/compiler.h>
 #include <linux/hash.h>
@@ -12,6 +12,7 @@
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
@@ -22,12 +23,15 @@
 #include "filter.h"
 #include "probes.h"
 #include "report.h"
+#include "selftest.h"
 #include "stats.h"
 
 static unsigned int kt_interval_ms;
 static unsigned int kt_top_n;
 static unsigned int kt_seq;
 static u64 kt_start_ns;
+static bool kt_running;		/* requests accepted (under kt_report_lock) */
+static DEFINE_MUTEX(kt_report_lock);
 
 static void kt_report_work(struct work_struct *work);
 static DECLARE_DELAYED_WORK(kt_work, kt_report_work);
@@ -138,6 +142,17 @@ static struct kt_entry *kt_entry_find(struct kt_entry *tab, unsigned int cap,
 	return &tab[i];
 }
 
+/* Keys of the interrupt-context rows: above any tgid + 1 (tgids are
+ * below PID_MAX_LIMIT, 2^22).
+ */
+#define KT_KEY_CTX(ctx)		(U32_MAX - (u32)(ctx))
+#define KT_KEY_IS_CTX(key)	((key) > U32_MAX - KT_CTX_NR)
+
+static const char *const kt_ctx_row[KT_CTX_NR] = {
+	[KT_CTX_SOFTIRQ] = "[softirq]",
+	[KT_CTX_HARDIRQ] = "[hardirq]",
+};
+
 static u64 kt_metric(enum kt_top_kind kind, const struct kt_entry *e)
 {
 	return kind == KT_TOP_SENDS ? e->bytes : e->count;
@@ -149,10 +164,14 @@ static void kt_report_top(unsigned int seq, enum kt_top_kind kind,
 	const char *name = kind == KT_TOP_SENDS ? "sends" : "switches";
 	unsigned int cap, cpu, i, rank;
 	u64 other_count = 0, other_bytes = 0;
+	u64 total_count = 0, total_bytes = 0;
 	struct kt_entry *tab, *best;
 	char comm[TASK_COMM_LEN];
+	char of[64];
+	int ctx;
 
-	cap = roundup_pow_of_two(2 * num_possible_cpus() * KT_TOP_SLOTS);
+	cap = roundup_pow_of_two(2 * (num_possible_cpus() * KT_TOP_SLOTS +
+				      KT_CTX_NR));
 	tab = kvcalloc(cap, sizeof(*tab), GFP_KERNEL);
 	if (!tab) {
 		kt_line(lines, "top seq=%u kind=%s error=%d", seq, name, -ENOMEM);
@@ -164,6 +183,20 @@ static void kt_report_top(unsigned int seq, enum kt_top_kind kind,
 
 		other_count += READ_ONCE(top->other_count);
 		other_bytes += READ_ONCE(top->other_bytes);
+		for (ctx = KT_CTX_SOFTIRQ; ctx < KT_CTX_NR; ctx++) {
+			u64 n = READ_ONCE(top->ctx_count[ctx]);
+			struct kt_entry *e;
+
+			if (!n)
+				continue;
+			e = kt_entry_find(tab, cap, KT_KEY_CTX(ctx));
+			if (!e->key) {
+				e->key = KT_KEY_CTX(ctx);
+				strscpy(e->comm, kt_ctx_row[ctx], sizeof(e->comm));
+			}
+			e->count += n;
+			e->bytes += READ_ONCE(top->ctx_bytes[ctx]);
+		}
 		for (i = 0; i < KT_TOP_SLOTS; i++) {
 			const struct kt_slot *s = &top->slot[i];
 			struct kt_entry *e;
@@ -199,6 +232,15 @@ static void kt_report_top(unsigned int seq, enum kt_top_kind kind,
 		if (!best)
 			break;
 		best->shown = true;
+		total_count += best->count;
+		total_bytes += best->bytes;
+		if (KT_KEY_IS_CTX(best->key)) {
+			kt_line(lines,
+				"top seq=%u kind=%s rank=%u tgid=- comm=%s count=%llu bytes=%llu",
+				seq, name, rank, best->comm, best->count,
+				best->bytes);
+			continue;
+		}
 		kt_sanitize(comm, best->comm);
 		kt_line(lines, "top seq=%u kind=%s rank=%u tgid=%u comm=%s count=%llu bytes=%llu",
 			seq, name, rank, best->key - 1, comm, best->count,
@@ -213,6 +255,14 @@ static void kt_report_top(unsigned int seq, enum kt_top_kind kind,
 	if (other_count)
 		kt_line(lines, "top seq=%u kind=%s rank=other tgid=- comm=- count=%llu bytes=%llu",
 			seq, name, other_count, other_bytes);
+	total_count += other_count;
+	total_bytes += other_bytes;
+	if (kind == KT_TOP_SENDS)
+		kt_probes_sends_source(of, sizeof(of));
+	else
+		strscpy(of, "sched.switches", sizeof(of));
+	kt_line(lines, "total seq=%u kind=%s count=%llu bytes=%llu of=%s",
+		seq, name, total_count, total_bytes, of);
 	kvfree(tab);
 }
 
@@ -231,7 +281,17 @@ static void kt_report_probes(unsigned int seq, unsigned int *lines)
 	}
 }
 
-void kt_report(const char *reason)
+static void kt_report_check(unsigned int seq, unsigned int *lines)
+{
+	struct kt_check c;
+
+	kt_selftest_get(&c);
+	kt_line(lines, "check seq=%u name=switches status=%s expected=%llu counted=%llu",
+		seq, kt_check_status_name(c.status), c.expected, c.counted);
+}
+
+/* Called with kt_report_lock held. */
+static void __kt_report(const char *reason)
 {
 	unsigned int seq = ++kt_seq, lines = 0;
 	struct kt_totals *t;
@@ -249,8 +309,9 @@ void kt_report(const char *reason)
 
 	kt_line(&lines, "report seq=%u reason=%s elapsed_ms=%llu interval_ms=%u version=%s",
 		seq, reason, elapsed_ms, kt_interval_ms, KRELAY_TRACE_VERSION);
-	kt_line(&lines, "filter seq=%u pid=%d tgid=%d comm=%s",
-		seq, kt_filter.pid, kt_filter.tgid, comm);
+	kt_line(&lines, "filter seq=%u pid=%d tgid=%d comm=%s context=%s",
+		seq, kt_filter.pid, kt_filter.tgid, comm,
+		kt_filter.active ? "task" : "all");
 	kt_line(&lines,
 		"tcp seq=%u sendmsg_calls=%llu sendmsg_bytes=%llu sendpage_calls=%llu sendpage_bytes=%llu",
 		seq, t->sendmsg_calls, t->sendmsg_bytes, t->sendpage_calls,
@@ -259,14 +320,35 @@ void kt_report(const char *reason)
 		"tcp_locked seq=%u sendmsg_calls=%llu sendmsg_bytes=%llu sendpage_calls=%llu sendpage_bytes=%llu",
 		seq, t->locked_sendmsg_calls, t->locked_sendmsg_bytes,
 		t->locked_sendpage_calls, t->locked_sendpage_bytes);
-	kt_line(&lines, "sched seq=%u switches=%llu wakeups=%llu",
+	kt_line(&lines, "sched seq=%u switches=%llu wakeups=%llu wakeups_counted=successful",
 		seq, t->switches, t->wakeups);
+	kt_report_check(seq, &lines);
 	kt_report_hist(seq, t, &lines);
 	kt_report_top(seq, KT_TOP_SENDS, &lines);
 	kt_report_top(seq, KT_TOP_SWITCHES, &lines);
 	kt_report_probes(seq, &lines);
 	pr_info("end seq=%u lines=%u\n", seq, lines + 1);
 	kfree(t);
+}
+
+void kt_report(const char *reason)
+{
+	mutex_lock(&kt_report_lock);
+	__kt_report(reason);
+	mutex_unlock(&kt_report_lock);
+}
+
+int kt_report_request(void)
+{
+	int err = -EAGAIN;	/* still loading, or unloading */
+
+	mutex_lock(&kt_report_lock);
+	if (kt_running) {
+		__kt_report("request");
+		err = 0;
+	}
+	mutex_unlock(&kt_report_lock);
+	return err;
 }
 
 static void kt_report_work(struct work_struct *work)
@@ -285,11 +367,17 @@ void kt_report_init(unsigned int interval_ms, unsigned int top_n)
 
 void kt_report_start(void)
 {
+	mutex_lock(&kt_report_lock);
+	kt_running = true;
+	mutex_unlock(&kt_report_lock);
 	if (kt_interval_ms)
 		schedule_delayed_work(&kt_work, msecs_to_jiffies(kt_interval_ms));
 }
 
 void kt_report_stop(void)
 {
+	mutex_lock(&kt_report_lock);
+	kt_running = false;
+	mutex_unlock(&kt_report_lock);
 	cancel_delayed_work_sync(&kt_work);
 }

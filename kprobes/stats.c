@@ -64,3 +64,12 @@ found:
 	WRITE_ONCE(s->count, s->count + 1);
 	WRITE_ONCE(s->bytes, s->bytes + bytes);
 }
+
+/* Count one event of @kind made in interrupt context @ctx on this CPU. */
+void kt_top_add_ctx(enum kt_top_kind kind, enum kt_ctx ctx, u64 bytes)
+{
+	struct kt_top *top = &this_cpu_ptr(kt_pcpu)->top[kind];
+
+	WRITE_ONCE(top->ctx_count[ctx], top->ctx_count[ctx] + 1);
+	WRITE_ONCE(top->ctx_bytes[ctx], top->ctx_bytes[ctx] + bytes);
+}

@@ -143,6 +143,13 @@ $1 == "trace" {
 	tr_sw[s] = (r["probe_sched"] == "ok") ? r["switches"] / gb : ""
 	tr_wk[s] = (r["probe_wakeup"] == "ok") ? r["wakeups"] / gb : ""
 	tr_gbps[s] = r["bps"] / 1e9
+	tr_cpu[s] = r["busy_j"] / 100 / gb
+	tr_ctxt[s] = r["ctxt"] / gb
+	if (r["base_status"] == "ok" && r["base_bytes"] > 0) {
+		tr_bgbps[s] = r["base_bps"] / 1e9
+		tr_bcpu[s] = r["base_busy_j"] / 100 / (r["base_bytes"] / 1e9)
+		tr_bctxt[s] = r["base_ctxt"] / (r["base_bytes"] / 1e9)
+	}
 	tr_seen[s] = (r["sendmsg_bytes"] + r["sendpage_bytes"]) / r["bytes"]
 	lk = (r["probe_sendmsg_locked"] == "ok") + (r["probe_sendpage_locked"] == "ok")
 	if (lk) {
@@ -279,6 +286,26 @@ END {
 		"in-kernel senders such as krelay included.  \"bytes sent / bytes received\" is about 1 without a relay " \
 		"and about 2 with one (it uses the all-sends level when the tracer has it).  " \
 		"n/a: that probe is not available on this kernel (tcp_sendpage is gone since 6.5)."
+	print ""
+	print "## Tracer overhead (the traced run against the same run without the tracer, just before it)"
+	print ""
+	print "| setup | Gbit/s untraced | traced | throughput loss | CPU s/GB untraced | traced | CPU ×untraced | ctxt/GB untraced | traced |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		if (tr_ok[s] && tr_bgbps[s] != "")
+			print row(s) " | " num(tr_bgbps[s], "gbps") " | " num(tr_gbps[s], "gbps") " | " \
+				(tr_bgbps[s] > 0 ? sprintf("%.1f %%", (tr_bgbps[s] - tr_gbps[s]) * 100 / tr_bgbps[s]) : "n/a") \
+				" | " num(tr_bcpu[s], "cpu") " | " num(tr_cpu[s], "cpu") " | " ratio(tr_cpu[s], tr_bcpu[s]) \
+				" | " num(tr_bctxt[s], "big") " | " num(tr_ctxt[s], "big") " |"
+		else
+			print row(s) " | " (tr_ok[s] ? "FAILED (no untraced run)" : "FAILED (no trace run)") " | n/a | n/a | n/a | n/a | n/a | n/a | n/a |"
+	}
+	print ""
+	print "One run each, back to back in the same boot (iperf3 1 stream, " (meta["trace_t"] != "" ? meta["trace_t"] : meta["t"]) \
+		" s; whole-guest CPU and switches from /proc/stat).  The tracer pays a kprobe per TCP send and a tracepoint " \
+		"call per switch and wake-up, so setups with more switches pay more: compare the CPU per GB of the relays on the " \
+		"untraced runs, not the traced ones."
 	print ""
 	print "## Short connections and latency (kr-rr against kr-echo)"
 	print ""

@@ -338,7 +338,7 @@ static void tr_print_filter(const struct tr_line *f)
 	}
 	if (tr_set(comm))
 		printf("%s comm %s", sep, comm);
-	putchar('\n');
+	puts(" (selects tasks: sends made in softirq or hardirq context are not counted)");
 }
 
 static void tr_print_hist(const struct tr_report *r)
@@ -388,13 +388,119 @@ static int tr_is_top(const struct tr_line *t, const char *kind, int *other)
 	return !strcmp(t->tag, "top") && k && !strcmp(k, kind);
 }
 
+static const struct tr_line *tr_find_kind(const struct tr_report *r,
+					  const char *tag, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const char *k = tr_get(&r->lines[i], "kind");
+
+		if (!strcmp(r->lines[i].tag, tag) && k && !strcmp(k, kind))
+			return &r->lines[i];
+	}
+	return NULL;
+}
+
+/*
+ * Sum the counters a total line names in of=, e.g.
+ * "tcp_locked.sendmsg+tcp.sendpage": TAG.NAME is NAME_calls and NAME_bytes
+ * of the TAG line, or NAME itself (a count) if the line has no NAME_calls.
+ * Returns 0, or -1 if a counter is missing.
+ */
+static int tr_of_sum(const struct tr_report *r, const char *of,
+		     unsigned long long *count, unsigned long long *bytes)
+{
+	char buf[128], *part, *save = NULL;
+
+	*count = *bytes = 0;
+	if (!of || !strcmp(of, "-"))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", of);
+	for (part = strtok_r(buf, "+", &save); part;
+	     part = strtok_r(NULL, "+", &save)) {
+		char *dot = strchr(part, '.'), key[64];
+		const struct tr_line *l;
+
+		if (!dot)
+			return -1;
+		*dot++ = '\0';
+		l = tr_find(r, part);
+		if (!l)
+			return -1;
+		snprintf(key, sizeof(key), "%s_calls", dot);
+		if (tr_get(l, key)) {
+			*count += tr_u64(l, key);
+			snprintf(key, sizeof(key), "%s_bytes", dot);
+			*bytes += tr_u64(l, key);
+		} else if (tr_get(l, dot)) {
+			*count += tr_u64(l, dot);
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "tcp_locked.sendmsg" as the function it counts, for readers. */
+static const char *tr_of_name(const char *part)
+{
+	static const char *const names[][2] = {
+		{ "tcp.sendmsg", "tcp_sendmsg" },
+		{ "tcp.sendpage", "tcp_sendpage" },
+		{ "tcp_locked.sendmsg", "tcp_sendmsg_locked" },
+		{ "tcp_locked.sendpage", "do_tcp_sendpages" },
+		{ "sched.switches", "context switches" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(part, names[i][0]))
+			return names[i][1];
+	return part;
+}
+
+static void tr_print_total(const struct tr_report *r, const char *kind)
+{
+	const struct tr_line *t = tr_find_kind(r, "total", kind);
+	const char *of = t ? tr_get(t, "of") : NULL;
+	unsigned long long count, bytes;
+	char buf[128], *part, *save = NULL;
+	const char *sep = "";
+	int sends = !strcmp(kind, "sends");
+
+	if (!of)
+		return;
+	printf("  %4s  %-8s %-16s %12s", "", "total", "", tr_str(t, "count"));
+	if (sends)
+		printf(" %16s", tr_str(t, "bytes"));
+	fputs("  = ", stdout);
+	snprintf(buf, sizeof(buf), "%s", of);
+	for (part = strtok_r(buf, "+", &save); part;
+	     part = strtok_r(NULL, "+", &save)) {
+		printf("%s%s", sep, tr_of_name(part));
+		sep = " + ";
+	}
+	putchar('\n');
+	if (tr_of_sum(r, of, &count, &bytes))
+		return;
+	if (count != tr_u64(t, "count") || (sends && bytes != tr_u64(t, "bytes")))
+		printf("  (the rows and those counters differ by %lld calls, %lld bytes: sends in flight while the report summed; exact in the unload report)\n",
+		       (long long)(tr_u64(t, "count") - count),
+		       (long long)(tr_u64(t, "bytes") - bytes));
+}
+
 static void tr_print_top(const struct tr_report *r, const char *kind)
 {
 	int sends = !strcmp(kind, "sends");
 	int any = 0;
 	size_t i;
 
-	printf("\ntop tasks by %s\n", sends ? "bytes sent" : "context switches");
+	if (sends)
+		puts("\ntop tasks by bytes sent ([softirq], [hardirq]: sends made in interrupt\n"
+		     "context, e.g. krelay's receive fast path, credited to no task)");
+	else
+		puts("\ntop tasks by context switches (counted for the task switched out)");
 	for (i = 0; i < r->n; i++) {
 		const struct tr_line *t = &r->lines[i];
 		int other;
@@ -427,13 +533,14 @@ static void tr_print_top(const struct tr_report *r, const char *kind)
 	}
 	if (!any)
 		puts("  (none)");
+	tr_print_total(r, kind);
 }
 
 static void tr_print_probes(const struct tr_report *r)
 {
 	size_t i;
 
-	printf("\nprobes\n  %-12s %-10s %-28s %-8s %-9s %s\n", "NAME", "TYPE",
+	printf("\nprobes\n  %-15s %-10s %-28s %-8s %-9s %s\n", "NAME", "TYPE",
 	       "SYMBOL", "TASK", "STATUS", "NMISSED");
 	for (i = 0; i < r->n; i++) {
 		const struct tr_line *p = &r->lines[i];
@@ -442,13 +549,31 @@ static void tr_print_probes(const struct tr_report *r)
 		if (strcmp(p->tag, "probe"))
 			continue;
 		err = tr_get(p, "error");
-		printf("  %-12s %-10s %-28s %-8s %-9s %s", tr_str(p, "name"),
+		printf("  %-15s %-10s %-28s %-8s %-9s %s", tr_str(p, "name"),
 		       tr_str(p, "type"), tr_str(p, "symbol"), tr_str(p, "task"),
 		       tr_str(p, "status"), tr_str(p, "nmissed"));
 		if (err && strcmp(err, "0"))
 			printf("  (error %s)", err);
 		putchar('\n');
 	}
+}
+
+/* The load-time check of the switch probe (kprobes/selftest.h). */
+static void tr_print_check(const struct tr_line *c)
+{
+	const char *st = c ? tr_get(c, "status") : NULL;
+
+	if (!st)
+		return;
+	if (!strcmp(st, "ok"))
+		printf("  switch probe check: ok (%s of the loading task's %s switches counted)\n",
+		       tr_str(c, "counted"), tr_str(c, "expected"));
+	else if (!strcmp(st, "off"))
+		puts("  switch probe check: off (no switch probe registered)");
+	else
+		printf("  WARNING: the switch probe check failed at load: it counted %s of the\n"
+		       "  loading task's %s switches; context-switch counts are not to be trusted\n",
+		       tr_str(c, "counted"), tr_str(c, "expected"));
 }
 
 static void tr_print_text(const struct tr_report *r)
@@ -478,8 +603,11 @@ static void tr_print_text(const struct tr_report *r)
 		       "do_tcp_sendpages", tr_str(tl, "sendpage_calls"),
 		       tr_str(tl, "sendpage_bytes"));
 	}
-	printf("  %-18s %12s\n", "context switches", tr_str(s, "switches"));
-	printf("  %-18s %12s\n", "wake-ups", tr_str(s, "wakeups"));
+	printf("  %-18s %12s  (every switch, as /proc/stat ctxt counts them)\n",
+	       "context switches", tr_str(s, "switches"));
+	printf("  %-18s %12s  (%s ones: a task made runnable)\n", "wake-ups",
+	       tr_str(s, "wakeups"), tr_str(s, "wakeups_counted"));
+	tr_print_check(tr_find(r, "check"));
 
 	tr_print_hist(r);
 	tr_print_top(r, "sends");
@@ -567,6 +695,9 @@ static struct json_object *tr_json_top(const struct tr_report *r,
 	}
 	json_object_object_add(o, "tasks", tasks);
 	json_object_object_add(o, "other", other);
+	json_object_object_add(o, "total",
+			       tr_json_fields(NULL, tr_find_kind(r, "total", kind),
+					      skip));
 	return o;
 }
 
@@ -588,6 +719,8 @@ static struct json_object *tr_json(const struct tr_report *r)
 			       tr_json_fields(NULL, tr_find(r, "tcp_locked"), skip_seq));
 	json_object_object_add(o, "sched",
 			       tr_json_fields(NULL, tr_find(r, "sched"), skip_seq));
+	json_object_object_add(o, "check",
+			       tr_json_fields(NULL, tr_find(r, "check"), skip_seq));
 
 	lat = tr_json_fields(NULL, tr_find(r, "lat"), skip_seq);
 	hist = json_object_new_array();
@@ -752,6 +885,9 @@ int trace_main(int argc, char **argv, const struct trace_opts *opts)
 		ret = 1;
 		goto out;
 	}
+	if (tr_find(&rd.last, "check") &&
+	    !strcmp(tr_str(tr_find(&rd.last, "check"), "status"), "failed"))
+		fprintf(stderr, "userctl: trace: warning: the switch probe failed its load-time check; context-switch counts are not to be trusted\n");
 	if (rd.last.want != rd.last.n)
 		fprintf(stderr, "userctl: trace: warning: report %lu has %zu of its %lu lines (kernel log overrun?)\n",
 			rd.last.seq, rd.last.n, rd.last.want);

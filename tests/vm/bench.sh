@@ -349,8 +349,9 @@ measure() { # REP SETUP TEST
 	esac
 }
 
-# trace_run SETUP: iperf3 -P1 with krelay_trace.ko loaded, counts from its
-# unload report ("krelay_trace: tcp seq=N sendmsg_calls=..." in dmesg)
+# trace_run SETUP: iperf3 -P1 without, then with krelay_trace.ko loaded;
+# counts from its unload report ("krelay_trace: tcp seq=N sendmsg_calls=..."
+# in dmesg), the untraced run's numbers as base_* keys
 trace_run() {
 	s=$1
 	bh_forward "$s"
@@ -366,6 +367,13 @@ trace_run() {
 		raw "trace setup=$s status=FAILED why=krelay_trace.ko_not_in_the_image"
 		return
 	fi
+	# the tracer's own cost: the same run without it just before, same
+	# boot and conditions (keys prefixed base_)
+	base=$(iperf_run trace "$s" p1)
+	case $base in
+	status=ok*) base=$(printf '%s' "$base" | sed 's/\([a-z_.]*=\)/base_\1/g') ;;
+	*) base="base_status=FAILED" ;;
+	esac
 	before=$(dmesg | grep -c 'krelay_trace: end seq=')
 	if ! insmod "$KTRACE_KO" interval_ms=0 >/tmp/kt.err 2>&1; then
 		raw "trace setup=$s status=FAILED why=$(clean "insmod: $(cat /tmp/kt.err)")"
@@ -396,7 +404,7 @@ trace_run() {
 		tr '\n' ' ')
 	tcp="$tcp $lck"
 	case $line in
-	status=ok*) raw "trace setup=$s $line tracer=ok $tcp $sch $pr" ;;
+	status=ok*) raw "trace setup=$s $line tracer=ok $tcp $sch $pr $base" ;;
 	*) raw "trace setup=$s $line" ;;
 	esac
 }

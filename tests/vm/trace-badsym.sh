@@ -23,19 +23,28 @@ t_eq "bogus sched_symbol: probe registered" "$(tr_val "$R" probe registered 'nam
 t_eq "bogus sched_symbol: probe symbol" "$(tr_val "$R" probe symbol 'name=sched ')" $BOGUS
 t_eq "bogus sched_symbol: probe error" "$(tr_val "$R" probe error 'name=sched ')" -2
 t_eq "bogus sched_symbol: no switches counted" "$(tr_val "$R" sched switches)" 0
+t_eq "bogus sched_symbol: switch check off" "$(tr_val "$R" check status)" off
 t_eq "bogus sched_symbol: wakeup probe still ok" "$(tr_val "$R" probe status 'name=wakeup ')" ok
 t_ge "bogus sched_symbol: wake-ups still counted" "$(tr_val "$R" sched wakeups)" 1
 
-# The default switch point resolves on this kernel (finish_task_switch or a
-# fallback), and tcp_sendpage is there before 6.5 only.
+# The scheduler tracepoints resolve on this kernel (looked up by name: they
+# are not exported to modules), the load-time switch check passes, and
+# tcp_sendpage is there before 6.5 only.
 t_check "defaults: insmod" insmod "$KTRACE_KO"
+t_match "defaults: switch check logged" "$(dmesg | grep 'krelay_trace: context-switch check' | tail -n1)" \
+	'check: ok, [0-9]+ of the loading task'
 t_check "defaults: rmmod" rmmod krelay_trace
 R=$(tr_report)
-printf '%s' "$R" | grep '^probe '
+printf '%s' "$R" | grep -E '^(probe|check) '
 t_eq "defaults: sched probe ok" "$(tr_val "$R" probe status 'name=sched ')" ok
-t_match "defaults: sched symbol" "$(tr_val "$R" probe symbol 'name=sched ')" \
-	'^(finish_task_switch(\.isra\.0)?|psi_task_switch)$'
+t_eq "defaults: sched tracepoint" "$(tr_val "$R" probe symbol 'name=sched ')" sched_switch
+t_eq "defaults: sched is a tracepoint" "$(tr_val "$R" probe type 'name=sched ')" tracepoint
 t_eq "defaults: sched counts prev" "$(tr_val "$R" probe task 'name=sched ')" prev
+t_eq "defaults: wakeup tracepoint" "$(tr_val "$R" probe symbol 'name=wakeup ')" sched_wakeup
+t_eq "defaults: switch check" "$(tr_val "$R" check status)" ok
+# (32 sleeps; a sleep whose timer expired before it blocked makes no switch)
+t_ge "defaults: switch check saw switches" "$(tr_val "$R" check expected)" 16
+t_eq "defaults: switch check counted them all" "$(tr_val "$R" check counted)" "$(tr_val "$R" check expected)"
 case "$KVER" in
 6.1.*) want=ok ;;
 *) want=skipped ;;
@@ -46,10 +55,15 @@ t_eq "defaults: sendpage_locked probe on $KVER" \
 t_eq "defaults: sendmsg_locked probe ok" "$(tr_val "$R" probe status 'name=sendmsg_locked ')" ok
 
 # A symbol that exists but is not code: registration refused, still not fatal.
-t_check "data symbol: insmod succeeds" insmod "$KTRACE_KO" wakeup_symbol=jiffies
+t_check "data symbol: insmod succeeds" insmod "$KTRACE_KO" sendpage_symbol=jiffies
 t_check "data symbol: rmmod" rmmod krelay_trace
 R=$(tr_report)
-t_match "data symbol: probe not registered" "$(tr_val "$R" probe status 'name=wakeup ')" '^(failed|skipped)$'
+t_match "data symbol: probe not registered" "$(tr_val "$R" probe status 'name=sendpage ')" '^(failed|skipped)$'
+# A kernel symbol that is no tracepoint: skipped.
+t_check "no tracepoint: insmod succeeds" insmod "$KTRACE_KO" wakeup_symbol=try_to_wake_up
+t_check "no tracepoint: rmmod" rmmod krelay_trace
+R=$(tr_report)
+t_eq "no tracepoint: wakeup probe skipped" "$(tr_val "$R" probe status 'name=wakeup ')" skipped
 
 # An empty symbol turns a probe off.
 t_check "disabled probe: insmod" insmod "$KTRACE_KO" sendpage_symbol=
