@@ -283,9 +283,27 @@ cancel:
 
 /* ---- events ------------------------------------------------------------ */
 
-static void krelay_notify(struct net *net, struct sk_buff *msg)
+/*
+ * An event message of @size for @net, or NULL when nobody listens (or the
+ * family is going away, or there is no memory: events are best effort).
+ * Caller holds rcu_read_lock() (see krelay_events_on).
+ */
+static struct sk_buff *krelay_event_new(struct net *net, size_t size)
 {
-	genlmsg_multicast_netns(&krelay_family, net, msg, 0, 0, GFP_ATOMIC);
+	if (!READ_ONCE(krelay_events_on) ||
+	    !genl_has_listeners(&krelay_family, net, 0))
+		return NULL;
+	return genlmsg_new(size, GFP_ATOMIC);
+}
+
+/* Send @msg, built with result @err (0 or a negative errno), or drop it. */
+static void krelay_event_send(struct net *net, struct sk_buff *msg, int err)
+{
+	if (err)
+		nlmsg_free(msg);
+	else
+		genlmsg_multicast_netns(&krelay_family, net, msg, 0, 0,
+					GFP_ATOMIC);
 }
 
 void krelay_notify_rule(struct krelay_rule *rule, u8 cmd)
@@ -294,19 +312,10 @@ void krelay_notify_rule(struct krelay_rule *rule, u8 cmd)
 	struct sk_buff *msg;
 
 	rcu_read_lock();
-	if (!READ_ONCE(krelay_events_on) ||
-	    !genl_has_listeners(&krelay_family, net, 0))
-		goto out;
-
-	msg = genlmsg_new(krelay_rule_msg_size(rule), GFP_ATOMIC);
-	if (!msg)
-		goto out;
-	if (krelay_fill_rule(msg, rule, 0, 0, 0, cmd)) {
-		nlmsg_free(msg);
-		goto out;
-	}
-	krelay_notify(net, msg);
-out:
+	msg = krelay_event_new(net, krelay_rule_msg_size(rule));
+	if (msg)
+		krelay_event_send(net, msg,
+				  krelay_fill_rule(msg, rule, 0, 0, 0, cmd));
 	rcu_read_unlock();
 }
 
@@ -316,53 +325,44 @@ void krelay_notify_conn(struct krelay_conn *c, u8 cmd)
 	struct sk_buff *msg;
 
 	rcu_read_lock();
-	if (!READ_ONCE(krelay_events_on) ||
-	    !genl_has_listeners(&krelay_family, net, 0))
-		goto out;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
-	if (!msg)
-		goto out;
-	if (krelay_fill_conn(msg, c, 0, 0, 0, cmd)) {
-		nlmsg_free(msg);
-		goto out;
-	}
-	krelay_notify(net, msg);
-out:
+	msg = krelay_event_new(net, NLMSG_GOODSIZE);
+	if (msg)
+		krelay_event_send(net, msg,
+				  krelay_fill_conn(msg, c, 0, 0, 0, cmd));
 	rcu_read_unlock();
+}
+
+static int krelay_fill_backend_event(struct sk_buff *skb,
+				     struct krelay_rule *rule,
+				     struct krelay_backend *be)
+{
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, 0, 0, &krelay_family, 0,
+			  KRELAY_CMD_BACKEND_EVENT);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, KRELAY_A_RULE_ID, rule->id))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, KRELAY_A_BACKENDS);
+	if (!nest || krelay_put_backend(skb, 1, be, 0))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
 }
 
 void krelay_notify_backend(struct krelay_rule *rule, struct krelay_backend *be)
 {
 	struct net *net = rule->kn->net;
-	struct nlattr *nest;
 	struct sk_buff *msg;
-	void *hdr;
 
 	rcu_read_lock();
-	if (!READ_ONCE(krelay_events_on) ||
-	    !genl_has_listeners(&krelay_family, net, 0))
-		goto out;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
-	if (!msg)
-		goto out;
-	hdr = genlmsg_put(msg, 0, 0, &krelay_family, 0,
-			  KRELAY_CMD_BACKEND_EVENT);
-	if (!hdr)
-		goto free;
-	if (nla_put_u32(msg, KRELAY_A_RULE_ID, rule->id))
-		goto free;
-	nest = nla_nest_start(msg, KRELAY_A_BACKENDS);
-	if (!nest || krelay_put_backend(msg, 1, be, 0))
-		goto free;
-	nla_nest_end(msg, nest);
-	genlmsg_end(msg, hdr);
-	krelay_notify(net, msg);
-	goto out;
-free:
-	nlmsg_free(msg);
-out:
+	msg = krelay_event_new(net, NLMSG_GOODSIZE);
+	if (msg)
+		krelay_event_send(net, msg,
+				  krelay_fill_backend_event(msg, rule, be));
 	rcu_read_unlock();
 }
 
@@ -391,16 +391,10 @@ void krelay_notify_acl(struct krelay_net *kn)
 	struct sk_buff *msg;
 
 	rcu_read_lock();
-	if (!READ_ONCE(krelay_events_on) ||
-	    !genl_has_listeners(&krelay_family, kn->net, 0))
-		goto out;
-	msg = genlmsg_new(KRELAY_ACL_MSG_SIZE, GFP_ATOMIC);
-	if (!msg)
-		goto out;
-	if (krelay_fill_acl(msg, kn, 0, 0, KRELAY_CMD_ACL_SET))
-		nlmsg_free(msg);
-	else
-		krelay_notify(kn->net, msg);
-out:
+	msg = krelay_event_new(kn->net, KRELAY_ACL_MSG_SIZE);
+	if (msg)
+		krelay_event_send(kn->net, msg,
+				  krelay_fill_acl(msg, kn, 0, 0,
+						  KRELAY_CMD_ACL_SET));
 	rcu_read_unlock();
 }
