@@ -153,20 +153,26 @@ t_within "switches: wake-ups of the worker within 2% of its voluntary switches" 
 # switches on a loaded one, so the traced count must lie between the two
 # (2 % slack each side), and near the inner one.
 sleeper() { while :; do usleep 500; done; }
+# four sleepers: many voluntary switches in any window
+start_sleepers() {
+	sleepers=
+	for _ in 1 2 3 4; do
+		sleeper &
+		sleepers="$sleepers $!"
+	done
+}
+stop_sleepers() {
+	# shellcheck disable=SC2086 # a list of pids
+	kill $sleepers
+	# shellcheck disable=SC2086
+	wait $sleepers 2>/dev/null
+}
 xa=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 t_check "ctxt: insmod" insmod "$KTRACE_KO"
 x0=$(awk '/^ctxt/ { print $2 }' /proc/stat)
-sleeper &
-s1=$!
-sleeper &
-s2=$!
-sleeper &
-s3=$!
-sleeper &
-s4=$!
+start_sleepers
 iperf3 -c 127.0.0.1 -p 5301 -t 12 >/tmp/ctxt-iperf3.log 2>&1 || cat /tmp/ctxt-iperf3.log
-kill $s1 $s2 $s3 $s4
-wait $s1 $s2 $s3 $s4 2>/dev/null
+stop_sleepers
 x1=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 t_check "ctxt: rmmod" rmmod krelay_trace
 xb=$(awk '/^ctxt/ { print $2 }' /proc/stat)
@@ -187,14 +193,7 @@ t_within "ctxt: unfiltered switches within $tol% of /proc/stat's inner window" \
 
 # --- same window: two requested reports vs /proc/stat ---------------------------
 t_check "window: insmod" insmod "$KTRACE_KO"
-sleeper &
-s1=$!
-sleeper &
-s2=$!
-sleeper &
-s3=$!
-sleeper &
-s4=$!
+start_sleepers
 x0=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 echo 1 >/sys/module/krelay_trace/parameters/report
 R0=$(tr_report)
@@ -202,8 +201,7 @@ iperf3 -c 127.0.0.1 -p 5301 -t 8 >/tmp/win-iperf3.log 2>&1 || cat /tmp/win-iperf
 x1=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 echo 1 >/sys/module/krelay_trace/parameters/report
 R1=$(tr_report)
-kill $s1 $s2 $s3 $s4
-wait $s1 $s2 $s3 $s4 2>/dev/null
+stop_sleepers
 t_check "window: rmmod" rmmod krelay_trace
 t_eq "window: requested reports" "$(tr_val "$R0" report reason)/$(tr_val "$R1" report reason)" request/request
 w=$(($(tr_val "$R1" sched switches) - $(tr_val "$R0" sched switches)))
