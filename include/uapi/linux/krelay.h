@@ -154,6 +154,22 @@ enum krelay_sched {
 
 #define KRELAY_SCHED_MAX (__KRELAY_SCHED_MAX - 1)
 
+/**
+ * enum krelay_proxy_protocol - header sent first on backend connections
+ * @KRELAY_PROXY_OFF: none (default)
+ * @KRELAY_PROXY_V1: PROXY protocol version 1 (text)
+ * @KRELAY_PROXY_V2: PROXY protocol version 2 (binary)
+ */
+enum krelay_proxy_protocol {
+	KRELAY_PROXY_OFF,
+	KRELAY_PROXY_V1,
+	KRELAY_PROXY_V2,
+
+	__KRELAY_PROXY_MAX
+};
+
+#define KRELAY_PROXY_MAX (__KRELAY_PROXY_MAX - 1)
+
 /* Limits of the lists a rule carries. */
 #define KRELAY_MAX_BACKENDS	64	/* backends per rule */
 #define KRELAY_MAX_ACL		256	/* entries per ACL */
@@ -184,6 +200,20 @@ enum krelay_attr {
 	KRELAY_A_KEEPALIVE_S,
 	KRELAY_A_ACL,			/* nest of nests, enum krelay_acl_attr */
 	KRELAY_A_RULES,			/* nest of nests, enum krelay_attr */
+	/* u8, enum krelay_proxy_protocol, default KRELAY_PROXY_OFF */
+	KRELAY_A_PROXY_PROTOCOL,
+	/* u8, 0 (default) or 1: backend connections leave from the client's address */
+	KRELAY_A_TRANSPARENT,
+	/* nest, enum krelay_check_attr: active health checks; empty: none */
+	KRELAY_A_CHECK,
+	/* u32, connections open at once, 0: no limit (default) */
+	KRELAY_A_MAXCONN,
+	/* u32, RULE_DEL: stop accepting, reset what is left after this long */
+	KRELAY_A_DRAIN_TIMEOUT_MS,
+	/* u8, reported: 1 while the rule is deleted with drain */
+	KRELAY_A_DRAINING,
+	/* u32, reported: drain time left */
+	KRELAY_A_DRAIN_LEFT_MS,
 
 	__KRELAY_A_MAX
 };
@@ -210,6 +240,28 @@ enum krelay_backend_state {
 	KRELAY_BACKEND_DOWN,		/* in hold-down after a failed connect */
 };
 
+/* Result of a rule's active health checks for one backend. */
+enum krelay_health {
+	KRELAY_HEALTH_UP,		/* passing (and before the first check) */
+	KRELAY_HEALTH_DOWN,		/* failed FALL checks in a row */
+};
+
+/*
+ * Active health checks (KRELAY_A_CHECK): a TCP connect to each backend
+ * every INTERVAL_MS, failed if not established within TIMEOUT_MS.
+ */
+enum krelay_check_attr {
+	KRELAY_CHECK_A_UNSPEC,
+	KRELAY_CHECK_A_INTERVAL_MS,	/* u32, 100..3600000, default 2000 */
+	KRELAY_CHECK_A_TIMEOUT_MS,	/* u32, 10..600000, default 1000 */
+	KRELAY_CHECK_A_RISE,		/* u32, 1..100, default 2 */
+	KRELAY_CHECK_A_FALL,		/* u32, 1..100, default 3 */
+
+	__KRELAY_CHECK_A_MAX
+};
+
+#define KRELAY_CHECK_A_MAX (__KRELAY_CHECK_A_MAX - 1)
+
 /*
  * One backend: an entry of KRELAY_A_BACKENDS (entry type ignored).  Requests
  * carry ADDR and optionally WEIGHT; the rest is reported by the kernel.
@@ -226,6 +278,14 @@ enum krelay_backend_attr {
 	KRELAY_BACKEND_A_ACTIVE,	/* u64, connections open now */
 	KRELAY_BACKEND_A_BYTES_TO_BACKEND, /* u64 */
 	KRELAY_BACKEND_A_BYTES_TO_CLIENT, /* u64 */
+	KRELAY_BACKEND_A_MAXCONN,	/* u32, connections open at once, 0: no limit */
+	KRELAY_BACKEND_A_DRAIN,		/* u8, 1: no new connections (request and report) */
+	/* u32, with DRAIN: reset its connections left after this long, 0: never */
+	KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS,
+	KRELAY_BACKEND_A_DRAIN_LEFT_MS,	/* u32, reported: drain time left */
+	KRELAY_BACKEND_A_HEALTH,	/* u8, enum krelay_health, with checks only */
+	KRELAY_BACKEND_A_CHECKS_OK,	/* u64, health checks passed */
+	KRELAY_BACKEND_A_CHECKS_FAILED,	/* u64, health checks failed */
 
 	__KRELAY_BACKEND_A_MAX
 };
@@ -290,6 +350,8 @@ enum krelay_stats_attr {
 	KRELAY_STATS_A_FAILOVERS,	/* connects retried on another backend */
 	KRELAY_STATS_A_FAST_PASSES,	/* data passed on from the receive softirq */
 	KRELAY_STATS_A_WORK_RUNS,	/* runs of connections' work items */
+	KRELAY_STATS_A_EVENTS_DROPPED,	/* netns: monitor events lost (no memory) */
+	KRELAY_STATS_A_CONN_OVERLIMIT,	/* rejected: every usable backend at maxconn */
 
 	__KRELAY_STATS_A_MAX
 };
