@@ -7,7 +7,11 @@
 # "TAG key=value ...").  Defaults: DIR.md and DIR.png next to DIR.  Every
 # setup named in the meta line appears in every table; one whose runs all
 # failed (or never ran, e.g. because the VM died) shows FAILED.  Values are
-# the median of the rounds with [min-max] where there is more than one.
+# the median of the rounds with [min-max] and n, the number of runs behind
+# them.  DIR/host.txt (scripts/hostmon.sh) says how much of the host's CPUs
+# other work used during each run ("host other %"): a run above
+# BENCH_MAX_OTHER % (default 10) is contended, reported and counted, but
+# left out of the medians.
 # CPU seconds per GB = busy jiffies (user+nice+system+irq+softirq+steal of
 # /proc/stat, USER_HZ=100) / 100 / (bytes received / 1e9); context
 # switches per GB = /proc/stat ctxt delta / (bytes / 1e9): both count the
@@ -19,6 +23,9 @@ MD=${2:-$DIR.md}
 PNG=${3:-$DIR.png}
 RAW=$DIR/raw.txt
 [ -f "$RAW" ] || { echo "bench-report: no $RAW" >&2; exit 1; }
+HOST=$DIR/host.txt
+[ -f "$HOST" ] || HOST=/dev/null
+MAXOTHER=${BENCH_MAX_OTHER:-10}
 DAT=$DIR/chart.dat
 
 # What the host knows (the guest cannot see the VM's exit status).
@@ -35,7 +42,7 @@ hostload=$(sed -n 's/^host: //p' "$DIR/params" 2>/dev/null || true)
 rel=$(basename "$DIR")
 
 awk -v vm_note="$vm_note" -v hostload="$hostload" -v klog="$klog" -v params="$params" -v rel="$rel" \
-	-v dat="$DAT" -v png="$(basename "$PNG")" '
+	-v dat="$DAT" -v png="$(basename "$PNG")" -v hostf="$HOST" -v maxother="$MAXOTHER" '
 function kv(line, arr,    n, i, f, p) {
 	n = split(line, f, " ")
 	for (i = 2; i <= n; i++) {
@@ -79,12 +86,15 @@ function cell(s, t, m, kind,    k, c, f) {
 	k = s SUBSEP t SUBSEP m
 	f = nfail[s, t] + 0
 	if (!stats(k)) {
+		if (ncont[s, t] && !f) return "contended (" ncont[s, t] " left out)"
 		if (f || setup_failed[s] || ran[s, t] || !(s in setup_seen)) return "FAILED"
 		return "n/a"
 	}
 	c = num(MED, kind)
 	if (N > 1) c = c " [" num(MIN, kind) "–" num(MAX, kind) "]"
+	c = c " n=" N
 	if (f) c = c " (" f " failed)"
+	if (ncont[s, t]) c = c " (" ncont[s, t] " contended)"
 	return c
 }
 function ratio(a, b) {
@@ -92,6 +102,19 @@ function ratio(a, b) {
 	return sprintf("%.2f×", a / b)
 }
 function row(s) { return "| " (s ~ /^krelay/ ? "**" s "**" : s) }
+# host.txt: CPU the rest of the host used between two samples with the same
+# mark is charged to that run (samples across a mark change are dropped)
+FILENAME == hostf {
+	if ($1 == "meta") { host_seen = 1; next }
+	if ($1 != "tick") next
+	delete r; kv($0, r)
+	if (hp_ok && hp_mark == r["mark"] && r["mark"] != "idle") {
+		hob[r["mark"]] += (r["busy"] - hp_busy) - (r["qemu"] - hp_qemu)
+		hot[r["mark"]] += r["total"] - hp_total
+	}
+	hp_ok = 1; hp_mark = r["mark"]; hp_busy = r["busy"]; hp_total = r["total"]; hp_qemu = r["qemu"]
+	next
+}
 $1 == "meta" { kv($0, meta); next }
 $1 == "setup" {
 	delete r; kv($0, r)
@@ -107,6 +130,16 @@ $1 == "run" {
 		if (!((s, t) in fail_why)) fail_why[s, t] = r["why"]
 		next
 	}
+	hk = r["rep"] "," s "," t
+	if (hot[hk] > 0) {
+		o = hob[hk] * 100 / hot[hk]
+		if (o < 0) o = 0
+		grp = (t ~ /^p/) ? "iperf" : "rr"
+		add(s SUBSEP grp SUBSEP "other", o)
+		add("all" SUBSEP "other", o)
+		add(s SUBSEP "all" SUBSEP "other", o)
+		if (o > maxother) { ncont[s, t]++; ncont_all++; next }
+	} else if (host_seen) nhost_missing++
 	if (t ~ /^p[18]r?$/) {
 		gb = r["bytes"] / 1e9
 		add(s SUBSEP t SUBSEP "gbps", r["bps"] / 1e9)
@@ -118,7 +151,7 @@ $1 == "run" {
 		add(s SUBSEP t SUBSEP "cps", r["rr.conn_per_sec"])
 		if (r["rr.count"] > 0) add(s SUBSEP t SUBSEP "cpu_c", r["busy_j"] * 1e4 / r["rr.count"])
 		if (r["rr.count"] > 0) add(s SUBSEP t SUBSEP "ctxt_c", r["ctxt"] / r["rr.count"])
-	} else if (t == "lat") {
+	} else if (t == "lat" || t == "lat16k") {
 		add(s SUBSEP t SUBSEP "p50", r["rr.p50_us"])
 		add(s SUBSEP t SUBSEP "p99", r["rr.p99_us"])
 		add(s SUBSEP t SUBSEP "p999", r["rr.p999_us"])
@@ -172,7 +205,7 @@ END {
 	for (i = 1; i <= ns; i++) if (S[i] == "direct") dir = "direct"
 	tname["p1"] = "1 stream"; tname["p8"] = "8 streams"
 	tname["p1r"] = "1 stream -R"; tname["p8r"] = "8 streams -R"
-	tname["crate"] = "conn/s"; tname["lat"] = "latency"
+	tname["crate"] = "conn/s"; tname["lat"] = "latency"; tname["lat16k"] = "latency 16 KiB"
 
 	print "# krelay benchmark: " meta["kernel"] ", " toupper(meta["accel"]) " guest"
 	print ""
@@ -183,8 +216,23 @@ END {
 		meta["reps"], meta["reps"] == 1 ? "" : "s", meta["t"], meta["rr_t"], meta["trace_t"] != "" ? meta["trace_t"] : meta["t"]
 	printf "Peers: haproxy %s, nginx %s, socat %s, iperf3 %s.", meta["haproxy"], meta["nginx"], meta["socat"], meta["iperf3"]
 	if (params ~ /QUICK=1/) printf "  **QUICK run** (fewer rounds, shorter runs: indicative only)."
-	if (hostload != "") printf "  Host: %s (other work on the host shows up as noise, mostly in conn/s and latency).", hostload
+	if (hostload != "") printf "  Host: %s.", hostload
 	print ""
+	print ""
+	if (!host_seen)
+		print "**Host other %: not measured** (no host.txt): other work on the host may have skewed these numbers."
+	else if (stats("all" SUBSEP "other")) {
+		printf "Host other %%: during the %d measured runs, other work used %.1f %% of the host\047s CPUs (median; max %.1f %%).  ", \
+			N, MED, MAX
+		if (ncont_all)
+			printf "**%d run%s above %s %% (contended) left out of the medians**; each cell shows n, the runs kept.", \
+				ncont_all, ncont_all == 1 ? "" : "s", maxother
+		else
+			printf "No run was above %s %% (contended).", maxother
+		if (nhost_missing) printf "  %d run%s had no host samples.", nhost_missing, nhost_missing == 1 ? "" : "s"
+		print ""
+	} else
+		print "**Host other %: no host samples matched a run.**"
 	if (!complete)
 		print "\n**Incomplete run: " (end_status == "deadline" ? "the guest stopped measuring at its deadline (" meta["deadline"] " s; something hung)" : \
 			(vm_note != "" ? vm_note : "the bench scenario did not finish")) "; measurements that never ran show FAILED.**"
@@ -198,8 +246,8 @@ END {
 
 	# --- summary -----------------------------------------------------------
 	print "| setup | 1 stream Gbit/s | ×direct | ×" ref " | 8 streams Gbit/s | ×direct | ×" ref \
-		" | conn/s | ×direct | ×" ref " | latency p50 / p99 / p99.9 µs | CPU s/GB | ctxt/GB |"
-	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		" | conn/s | ×direct | ×" ref " | latency p50 / p99 / p99.9 µs | CPU s/GB | ctxt/GB | host other % |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ns; i++) {
 		s = S[i]
 		line = row(s)
@@ -209,23 +257,25 @@ END {
 			c = cell(s, t, m, t == "crate" ? "int" : "gbps")
 			if (!want[t]) c = "–"
 			a = med(s SUBSEP t SUBSEP m)
-			line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : num(a, t == "crate" ? "int" : "gbps")) \
+			line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : c ~ /^contended/ ? "contended" : num(a, t == "crate" ? "int" : "gbps")) \
 				" | " ratio(a, med(dir SUBSEP t SUBSEP m)) " | " ratio(a, med(ref SUBSEP t SUBSEP m))
 		}
 		if (stats(s SUBSEP "lat" SUBSEP "p50"))
 			c = num(med(s SUBSEP "lat" SUBSEP "p50"), "us") " / " num(med(s SUBSEP "lat" SUBSEP "p99"), "us") \
 				" / " num(med(s SUBSEP "lat" SUBSEP "p999"), "us")
-		else c = want["lat"] ? "**FAILED**" : "–"
+		else c = !want["lat"] ? "–" : ncont[s, "lat"] ? "contended" : "**FAILED**"
 		line = line " | " c
-		c = cell(s, "p1", "cpu", "cpu"); line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : num(med(s SUBSEP "p1" SUBSEP "cpu"), "cpu"))
-		c = cell(s, "p1", "ctxt", "big"); line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : num(med(s SUBSEP "p1" SUBSEP "ctxt"), "big"))
-		print line " |"
+		c = cell(s, "p1", "cpu", "cpu"); line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : c ~ /^contended/ ? "contended" : num(med(s SUBSEP "p1" SUBSEP "cpu"), "cpu"))
+		c = cell(s, "p1", "ctxt", "big"); line = line " | " (c ~ /^FAILED/ ? "**FAILED**" : c ~ /^contended/ ? "contended" : num(med(s SUBSEP "p1" SUBSEP "ctxt"), "big"))
+		if (stats(s SUBSEP "all" SUBSEP "other")) c = sprintf("%.1f (max %.1f)", MED, MAX)
+		else c = "n/a"
+		print line " | " c " |"
 	}
 	print ""
 	print "Throughput and cost columns: iperf3 client → relay → server (data flows client to server), " \
 		"CPU s/GB and ctxt/GB from the 1-stream runs, whole guest.  conn/s: kr-rr conn-rate (" \
-		meta["crate_p"] " workers, " meta["rr_size"] "-byte request and echo over a fresh connection each); " \
-		"latency: kr-rr round trips of " meta["rr_size"] " bytes on one persistent connection."
+		meta["crate_p"] " workers, " (meta["crate_size"] != "" ? meta["crate_size"] : meta["rr_size"]) "-byte request and echo over a fresh connection each); " \
+		"latency: kr-rr round trips of " meta["rr_size"] " bytes on one persistent connection (and of 16 KiB in the lat16k runs)."
 	print ""
 	print "![throughput and CPU per GB](" png ")"
 	print ""
@@ -236,12 +286,19 @@ END {
 	print ""
 	print "| target | krelay splice | reference | ratio | verdict |"
 	print "|---|---:|---:|---:|---|"
-	target("1-stream throughput ≥ 0.85× direct", K, "direct", "p1", "gbps", 0.85, "ge", "Gbit/s")
-	target("1-stream throughput ≥ 1.3× haproxy splice", K, ref, "p1", "gbps", 1.3, "ge", "Gbit/s")
-	target("1-stream throughput ≥ 3× rinetd", K, "rinetd", "p1", "gbps", 3, "ge", "Gbit/s")
-	target("context switches per GB ≤ 1/20 of rinetd", K, "rinetd", "p1", "ctxt", 0.05, "le", "/GB")
-	target("CPU per GB ≤ 1/2 of haproxy splice", K, ref, "p1", "cpu", 0.5, "le", "s/GB")
-	target("connection rate ≥ 2× haproxy", K, ref, "crate", "cps", 2, "ge", "conn/s")
+	target("1-stream throughput ≥ 1.2× haproxy splice", K, ref, "p1", "gbps", 1.2, "ge", "Gbit/s")
+	target("8-stream throughput ≥ 1.2× haproxy splice", K, ref, "p8", "gbps", 1.2, "ge", "Gbit/s")
+	target("8-stream throughput ≥ 0.95× direct", K, "direct", "p8", "gbps", 0.95, "ge", "Gbit/s")
+	target("short connections ≥ 0.85× direct", K, "direct", "crate", "cps", 0.85, "ge", "conn/s")
+	target("CPU per GB at 8 streams ≤ 1.1× direct (whole guest)", K, "direct", "p8", "cpu", 1.1, "le", "s/GB")
+	target("context switches per GB ≤ haproxy splice (whole guest, 1 stream)", K, ref, "p1", "ctxt", 1, "le", "/GB")
+	target("latency p50, small messages ≤ 1.1× direct", K, "direct", "lat", "p50", 1.1, "le", "µs")
+	target("latency p99, small messages ≤ 1.1× direct", K, "direct", "lat", "p99", 1.1, "le", "µs")
+	target("latency p50, 16 KiB messages ≤ 1.1× direct", K, "direct", "lat16k", "p50", 1.1, "le", "µs")
+	target("latency p99, 16 KiB messages ≤ 1.1× direct", K, "direct", "lat16k", "p99", 1.1, "le", "µs")
+	print ""
+	print "Medians of the uncontended runs; a target on a cell with fewer than 3 runs is indicative only.  " \
+		"Not measured here: krelay\047s own switches against rinetd\047s (the tracer\047s per-task rows are in each setup\047s trace log)."
 	print ""
 
 	# --- details ---------------------------------------------------------------
@@ -309,12 +366,13 @@ END {
 	print ""
 	print "## Short connections and latency (kr-rr against kr-echo)"
 	print ""
-	print "| setup | conn/s | CPU µs per conn | ctxt per conn | p50 µs | p99 µs | p99.9 µs | req/s |"
-	print "|---|---:|---:|---:|---:|---:|---:|---:|"
+	print "| setup | conn/s | CPU µs per conn | ctxt per conn | p50 µs | p99 µs | p99.9 µs | req/s | 16 KiB p50 µs | p99 µs | req/s |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= ns; i++) {
 		s = S[i]
 		print row(s) " | " (want["crate"] ? cell(s, "crate", "cps", "int") " | " cell(s, "crate", "cpu_c", "int") " | " cell(s, "crate", "ctxt_c", "dec1") : "– | – | –") \
-			" | " (want["lat"] ? cell(s, "lat", "p50", "us") " | " cell(s, "lat", "p99", "us") " | " cell(s, "lat", "p999", "us") " | " cell(s, "lat", "rps", "int") : "– | – | – | –") " |"
+			" | " (want["lat"] ? cell(s, "lat", "p50", "us") " | " cell(s, "lat", "p99", "us") " | " cell(s, "lat", "p999", "us") " | " cell(s, "lat", "rps", "int") : "– | – | – | –") \
+			" | " (want["lat16k"] ? cell(s, "lat16k", "p50", "us") " | " cell(s, "lat16k", "p99", "us") " | " cell(s, "lat16k", "rps", "int") : "– | – | –") " |"
 	}
 	print ""
 
@@ -343,7 +401,7 @@ END {
 	print "- `rinetd`: Debian rinetd, default buffers.  `socat`: `TCP-LISTEN:PORT,fork,reuseaddr TCP:BACKEND` (default 8 KiB buffer)."
 	print "- `haproxy`: `mode tcp`, `nbthread 1`, `option splice-auto`; `haproxy-splice`: the same with `option splice-request` + `option splice-response`."
 	print "- `nginx`: `stream` module, `worker_processes 1`, default proxy buffers."
-	print "- One boot; every round runs every setup (order rotated each round), each: iperf3 -P1, -P8, -P1 -R, -P8 -R, kr-rr conn-rate, kr-rr latency."
+	print "- One boot; every round runs every setup (order rotated each round), each: iperf3 -P1, -P8, -P1 -R, -P8 -R, kr-rr conn-rate, kr-rr latency (small and 16 KiB messages)."
 	print "- CPU s/GB = busy jiffies (user+nice+system+irq+softirq+steal) / 100 / (bytes/1e9); ctxt/GB = /proc/stat ctxt delta / (bytes/1e9)."
 	print "- Raw records: `" rel "/raw.txt`; iperf3 JSON: `" rel "/iperf.tar.xz`; relay configs and logs: `" rel "/logs/`."
 
@@ -359,20 +417,23 @@ END {
 	}
 	close(dat)
 }
+function ncont_test(s, t) { return ncont[s, t] + 0 }
 # target(text, setup, refsetup, test, metric, factor, ge|le, unit)
 function target(text, s, r, t, m, f, op, unit,    a, b, v, q) {
 	a = med(s SUBSEP t SUBSEP m); b = med(r SUBSEP t SUBSEP m)
 	kind = (m == "gbps") ? "gbps" : (m == "cpu") ? "cpu" : (m == "ctxt") ? "big" : "int"
-	if (a == "") v = "**missed** (" s " " (s in setup_seen ? "FAILED" : "did not run") ")"
+	if (a == "" && ncont_test(s, t)) v = "n/a (" s ": contended runs only)"
+	else if (b == "" && ncont_test(r, t)) v = "n/a (" r ": contended runs only)"
+	else if (a == "") v = "**missed** (" s " " (s in setup_seen ? "FAILED" : "did not run") ")"
 	else if (b == "" || b == 0) v = "n/a (" r " has no result)"
 	else {
 		q = a / b
 		v = ((op == "ge" && q >= f) || (op == "le" && q <= f)) ? "met" : "**missed**"
 	}
-	print "| " text " | " (a == "" ? "FAILED" : num(a, kind) " " unit) " | " r ": " (b == "" ? "FAILED" : num(b, kind) " " unit) \
+	print "| " text " | " (a == "" ? (ncont_test(s, t) ? "contended" : "FAILED") : num(a, kind) " " unit) " | " r ": " (b == "" ? (ncont_test(r, t) ? "contended" : "FAILED") : num(b, kind) " " unit) \
 		" | " (a != "" && b != "" && b != 0 ? sprintf("%.2f× (want %s %s×)", a / b, op == "ge" ? "≥" : "≤", f) : "n/a") " | " v " |"
 }
-' "$RAW" >"$MD"
+' "$HOST" "$RAW" >"$MD"
 
 # --- chart (gnuplot) --------------------------------------------------------------
 if command -v gnuplot >/dev/null && [ -s "$DAT" ]; then

@@ -15,7 +15,9 @@
 #   haproxy-splice  mode tcp, 1 thread, splice-request+splice-response T 9601 R 9602
 #   nginx           stream, 1 worker    T 9701  R 9702
 # Tests per setup and round: iperf3 1 and 8 streams, both directions
-# (p1 p8 p1r p8r), kr-rr conn-rate (crate) and latency (lat).  Then one
+# (p1 p8 p1r p8r), kr-rr conn-rate (crate: BENCH_CRATE_SIZE-byte request and
+# echo per connection, default 100) and latency on one connection (lat:
+# BENCH_RR_SIZE bytes, default 1; lat16k: 16 KiB).  Then one
 # extra iperf3 -P1 run per setup with krelay_trace.ko loaded (its kprobes
 # perturb the timing, so it is kept out of the measured rounds).
 #
@@ -34,13 +36,17 @@
 #         locked_sendmsg_calls= ... switches= wakeups= probe_NAME=ok|skipped ...
 #   end   status=complete|deadline
 # why= values have blanks replaced by '_'.
+# $SHARE/mark holds "REP SETUP TEST" while a run is measured and "idle"
+# otherwise: scripts/bench.sh samples the host's CPU use beside it
+# (host.txt), so the report can say how much of the host other work used
+# during each run and leave contended runs out.
 . /tests/lib.sh
 
 [ -f /etc/krelay-bench.conf ] && . /etc/krelay-bench.conf
-: "${BENCH_REPS:=3}" "${BENCH_T:=4}" "${BENCH_RR_T:=3}" "${BENCH_RR_SIZE:=64}"
+: "${BENCH_REPS:=3}" "${BENCH_T:=4}" "${BENCH_RR_T:=3}" "${BENCH_RR_SIZE:=1}" "${BENCH_CRATE_SIZE:=100}"
 : "${BENCH_CRATE_P:=2}" "${BENCH_TRACE:=1}" "${BENCH_TRACE_T:=$BENCH_T}"
 : "${BENCH_SETUPS:=direct krelay-splice krelay-copy rinetd socat haproxy haproxy-splice nginx}"
-: "${BENCH_TESTS:=p1 p8 p1r p8r crate lat}"
+: "${BENCH_TESTS:=p1 p8 p1r p8r crate lat lat16k}"
 
 RAW=$SHARE/raw.txt
 IJ=$SHARE/iperf
@@ -64,7 +70,7 @@ KRELAY_KO=${KRELAY_KO:-$(find /lib/modules -name krelay.ko 2>/dev/null | head -n
 KTRACE_KO=${KTRACE_KO:-$(find /lib/modules -name krelay_trace.ko 2>/dev/null | head -n1)}
 raw "meta kernel=$(uname -r) accel=$accel cpus=$(nproc) mem_kb=$(awk '/MemTotal/{print $2}' /proc/meminfo)" \
 	"cpu_model=$(clean "$model") date=$(date -u +%Y-%m-%dT%H:%M:%SZ) reps=$BENCH_REPS t=$BENCH_T" \
-	"rr_t=$BENCH_RR_T rr_size=$BENCH_RR_SIZE crate_p=$BENCH_CRATE_P deadline=${BENCH_DEADLINE:-0}" \
+	"rr_t=$BENCH_RR_T rr_size=$BENCH_RR_SIZE crate_size=$BENCH_CRATE_SIZE crate_p=$BENCH_CRATE_P deadline=${BENCH_DEADLINE:-0}" \
 	"trace_t=$BENCH_TRACE_T setups=$(echo $BENCH_SETUPS | tr ' ' ,) tests=$(echo $BENCH_TESTS | tr ' ' ,)" \
 	"krelay_ko=${KRELAY_KO:+yes} ktrace_ko=${KTRACE_KO:+yes} kr_rr=$(command -v kr-rr >/dev/null && echo yes)" \
 	"haproxy=$(haproxy -v 2>/dev/null | head -n1 | awk '{print $3}') nginx=$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
@@ -80,6 +86,9 @@ cpu_snap() {
 delta() {
 	echo "$1 $2" | awk '{printf "busy_j=%d total_j=%d ctxt=%d", $4-$1, $5-$2, $6-$3}'
 }
+# hostmark TAG: what the host's sampler attributes its next samples to
+hostmark() { echo "$*" >"$SHARE/mark.tmp" && mv "$SHARE/mark.tmp" "$SHARE/mark"; }
+hostmark idle
 # jget FILE SECTION KEY: a number from iperf3 -J's end.SECTION object
 jget() {
 	tr -d ' \n\t' <"$1" | sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9.eE+-]*\).*/\1/p" | head -n1
@@ -247,11 +256,13 @@ iperf_run() {
 	[ "$rep" = trace ] && { f=$IJ/$s-trace.json; tag=trace; secs_t=$BENCH_TRACE_T; }
 	lim=$((secs_t + 10))
 	u0=$(uptime_s)
+	hostmark "$rep $s $t"
 	s0=$(cpu_snap)
 	timeout -k 5 $lim iperf3 -c 127.0.0.1 -p "$(tport "$s")" -t "$secs_t" -i 0 $a -J \
 		--connect-timeout 5000 >"$f" 2>"$f.err"
 	rc=$?
 	s1=$(cpu_snap)
+	hostmark idle
 	hung=$(( $(uptime_s) - u0 >= lim ))
 	d=$(delta "$s0" "$s1")
 	bytes=$(jget "$f" sum_received bytes)
@@ -298,17 +309,20 @@ rr_run() {
 		return
 	fi
 	case $t in
-	crate) a="--mode conn-rate -P $BENCH_CRATE_P" ;;
-	lat) a="--mode latency" ;;
+	crate) a="--mode conn-rate -P $BENCH_CRATE_P -s $BENCH_CRATE_SIZE" ;;
+	lat) a="--mode latency -s $BENCH_RR_SIZE" ;;
+	lat16k) a="--mode latency -s 16384" ;;
 	esac
 	o=/tmp/rr.out
 	lim=$((BENCH_RR_T + 10))
 	u0=$(uptime_s)
+	hostmark "$rep $s $t"
 	s0=$(cpu_snap)
 	timeout -k 5 $lim kr-rr -c "127.0.0.1:$(rport "$s")" $a -d "$BENCH_RR_T" \
-		-s "$BENCH_RR_SIZE" >$o 2>/tmp/rr.err
+		>$o 2>/tmp/rr.err
 	rc=$?
 	s1=$(cpu_snap)
+	hostmark idle
 	hung=$(( $(uptime_s) - u0 >= lim ))
 	d=$(delta "$s0" "$s1")
 	kv=$(grep '=' $o | tail -n 1)
@@ -345,7 +359,7 @@ measure() { # REP SETUP TEST
 	fi
 	case $3 in
 	p1 | p8 | p1r | p8r) iperf_run "$@" ;;
-	crate | lat) rr_run "$@" ;;
+	crate | lat | lat16k) rr_run "$@" ;;
 	esac
 }
 
