@@ -2,12 +2,12 @@
 # `make bench`: benchmark krelay against direct loopback and userspace relays
 # (rinetd, socat, haproxy, nginx stream) in one test VM boot per kernel.
 #
-#   scripts/bench.sh            full run (3 rounds, 5 s iperf3 runs; ~15 min on 2 cores)
+#   scripts/bench.sh            full run (3 rounds, 5 s iperf3 runs; ~15 min per kernel on 2 cores)
 #   QUICK=1 scripts/bench.sh    quick run (< 5 min; fewer rounds, shorter runs)
 #
 # Environment:
 #   QUICK=1               quick mode
-#   KVER=REL              kernel (default: the first of scripts/kernels.sh --images)
+#   KVER=REL              one kernel (default: every one of scripts/kernels.sh --images)
 #   BENCH_KERNELS="a b"   one boot per kernel (overrides KVER)
 #   BENCH_REPS, BENCH_T, BENCH_RR_T, BENCH_SETUPS, BENCH_TESTS, BENCH_TRACE, BENCH_TRACE_T,
 #   BENCH_DEADLINE        override the guest parameters (see tests/vm/bench.sh)
@@ -40,7 +40,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 if [ -n "${BENCH_KERNELS:-}" ]; then
 	kernels=$BENCH_KERNELS
 else
-	kernels=${KVER:-$(scripts/kernels.sh --images | head -n1)}
+	# every supported kernel installed, one boot each (KVER= picks one)
+	kernels=${KVER:-$(scripts/kernels.sh --images | xargs)}
 fi
 [ -n "$kernels" ] || die "no supported kernel installed (scripts/kernels.sh --images is empty; run 'make deps')"
 
