@@ -1,6 +1,7 @@
 # vm: timeout=600 mem=1536 smp=2 suite=bench
 # `make profile`: where the CPU time goes while one iperf3 stream runs
-# directly, through krelay (splice and copy) and through haproxy with
+# directly, through krelay (splice with and without the receive fast path,
+# and copy) and through haproxy with
 # splice both ways.  perf samples every CPU with the cpu-clock software
 # event (TCG has no PMU) and call graphs; the reports land in $SHARE:
 #   profile-SETUP.txt   perf report, flat, by symbol (top 60)
@@ -35,11 +36,14 @@ listen tput
 CFG
 haproxy -D -f /tmp/hap.cfg && wait_listen 9601
 
-cpu() { awk '/^cpu / {print $2+$3, $4, $7, $8+$6, $5}' /proc/stat; }   # user sys softirq irq+iowait idle
+cpu() { awk '/^cpu / {print $2+$3, $4, $8, $7+$6, $5}' /proc/stat; }   # user sys softirq irq+iowait idle
 ctxt() { awk '/^ctxt/ {print $2}' /proc/stat; }
 : >"$SHARE/summary.txt"
-for setup in direct:5201 krelay-splice:9101 krelay-copy:9201 haproxy-splice:9601; do
+BHF=/sys/module/krelay/parameters/bh_forward
+# krelay-work: the splice rule without the receive fast path (bh_forward=0)
+for setup in direct:5201 krelay-splice:9101 krelay-work:9101 krelay-copy:9201 haproxy-splice:9601; do
 	name=${setup%%:*} port=${setup#*:}
+	if [ "$name" = krelay-work ]; then echo 0; else echo 1; fi >"$BHF"
 	iperf3 -c 127.0.0.1 -p "$port" -t 2 >/dev/null 2>&1   # warm up
 	c0=$(cpu) x0=$(ctxt)
 	perf record -q -e cpu-clock -F 2000 -a -g -o /tmp/perf.data -- \
