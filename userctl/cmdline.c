@@ -38,6 +38,7 @@ enum {
 	W_SRC,
 	W_MARK,
 	W_KEEPALIVE,
+	W_MAXCONN,
 	W_ALLOW,
 	W_DENY,
 	W_ACL,
@@ -89,8 +90,9 @@ static const struct keyword acl_actions[] = {
 	{ "deny",	KRELAY_ACL_DENY },
 };
 
-static const struct keyword weight_word[] = {
+static const struct keyword backend_opt_words[] = {
 	{ "weight",	W_WEIGHT },
+	{ "maxconn",	W_MAXCONN },
 	{ "help",	W_HELP },
 };
 
@@ -162,6 +164,7 @@ static const struct keyword add_words[] = {
 	{ "source",		W_SRC },
 	{ "mark",		W_MARK },
 	{ "keepalive",		W_KEEPALIVE },
+	{ "maxconn",		W_MAXCONN },
 	{ "allow",		W_ALLOW },
 	{ "deny",		W_DENY },
 	{ "acl",		W_ACL },
@@ -332,6 +335,19 @@ static int parse_weight(struct args *a, const char *v, uint32_t *w)
 	return 0;
 }
 
+/* maxconn N: 0 or "off" for no limit */
+static int parse_maxconn(struct args *a, const char *v, uint32_t *n)
+{
+	if (strcmp(v, "off") == 0) {
+		*n = 0;
+		return 0;
+	}
+	if (parse_u32_range(v, 0, UC_MAXCONN_MAX, n))
+		return fail(a, "invalid maxconn \"%s\": must be 0-%u (0 or off: no limit)",
+			    v, UC_MAXCONN_MAX);
+	return 0;
+}
+
 static int parse_keepalive(struct args *a, const char *v, uint32_t *s)
 {
 	uint32_t ms;
@@ -404,6 +420,7 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 		case W_SRC:		flag = KRELAY_RULE_F_SOURCE; break;
 		case W_MARK:		flag = KRELAY_RULE_F_MARK; break;
 		case W_KEEPALIVE:	flag = KRELAY_RULE_F_KEEPALIVE; break;
+		case W_MAXCONN:		flag = KRELAY_RULE_F_MAXCONN; break;
 		default:		break;
 		}
 		if (flag && (r->present & flag))
@@ -502,6 +519,11 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			break;
 		case W_KEEPALIVE:
 			ret = parse_keepalive(a, v, &r->keepalive_s);
+			if (ret)
+				return ret;
+			break;
+		case W_MAXCONN:
+			ret = parse_maxconn(a, v, &r->maxconn);
 			if (ret)
 				return ret;
 			break;
@@ -725,19 +747,32 @@ static int parse_backend(struct args *a, struct userctl_cmd *cmd)
 		return no_more(a, ctx);
 	}
 	if (!w)
-		return fail(a, "%s: missing \"weight W\"", ctx);
-	ret = match(a, "keyword", w, weight_word, ARRAY_SIZE(weight_word), &id);
-	if (ret)
-		return ret;
-	if (id == W_HELP)
-		return want_help(cmd);
-	w = next(a);
-	if (!w)
-		return fail(a, "%s: missing value after \"weight\"", ctx);
-	ret = parse_weight(a, w, &cmd->backend.weight);
-	if (ret)
-		return ret;
-	return no_more(a, ctx);
+		return fail(a, "%s: missing \"weight W\" or \"maxconn N\"", ctx);
+	for (; w; w = next(a)) {
+		const char *kw = w;
+
+		ret = match(a, "keyword", w, backend_opt_words,
+			    ARRAY_SIZE(backend_opt_words), &id);
+		if (ret)
+			return ret;
+		if (id == W_HELP)
+			return want_help(cmd);
+		if ((id == W_WEIGHT && cmd->backend.weight) ||
+		    (id == W_MAXCONN && cmd->backend_has_maxconn))
+			return fail(a, "%s: \"%s\" given twice", ctx, kw);
+		w = next(a);
+		if (!w)
+			return fail(a, "%s: missing value after \"%s\"", ctx, kw);
+		if (id == W_WEIGHT) {
+			ret = parse_weight(a, w, &cmd->backend.weight);
+		} else {
+			ret = parse_maxconn(a, w, &cmd->backend.maxconn);
+			cmd->backend_has_maxconn = 1;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int parse_acl(struct args *a, struct userctl_cmd *cmd)

@@ -274,6 +274,7 @@ static const char *const top_attr_names[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_MARK]			= "mark",
 	[KRELAY_A_KEEPALIVE_S]		= "keepalive",
 	[KRELAY_A_ACL]			= "acl",
+	[KRELAY_A_MAXCONN]		= "maxconn",
 	[KRELAY_A_RULES]		= "rules",
 };
 
@@ -286,6 +287,7 @@ static const char *const addr_attr_names[KRELAY_ADDR_A_MAX + 1] = {
 static const char *const backend_attr_names[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_ADDR]		= "address",
 	[KRELAY_BACKEND_A_WEIGHT]	= "weight",
+	[KRELAY_BACKEND_A_MAXCONN]	= "maxconn",
 };
 
 static const char *const acl_attr_names[KRELAY_ACL_A_MAX + 1] = {
@@ -685,6 +687,9 @@ static int put_backends(struct nl_msg *msg, const struct krelay_rule *r)
 		if (b->weight &&
 		    nla_put_u32(msg, KRELAY_BACKEND_A_WEIGHT, b->weight) < 0)
 			return -EMSGSIZE;
+		if (b->maxconn &&
+		    nla_put_u32(msg, KRELAY_BACKEND_A_MAXCONN, b->maxconn) < 0)
+			return -EMSGSIZE;
 		nla_nest_end(msg, one);
 	}
 	nla_nest_end(msg, list);
@@ -778,6 +783,9 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
 	if ((r->present & KRELAY_RULE_F_KEEPALIVE) &&
 	    nla_put_u32(msg, KRELAY_A_KEEPALIVE_S, r->keepalive_s) < 0)
 		return -EMSGSIZE;
+	if ((r->present & KRELAY_RULE_F_MAXCONN) &&
+	    nla_put_u32(msg, KRELAY_A_MAXCONN, r->maxconn) < 0)
+		return -EMSGSIZE;
 	if (r->present & KRELAY_RULE_F_ACL) {
 		ret = put_acl(msg, &r->acl);
 		if (ret)
@@ -808,6 +816,7 @@ static const struct nla_policy top_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_KEEPALIVE_S]		= { .type = NLA_U32 },
 	[KRELAY_A_ACL]			= { .type = NLA_NESTED },
 	[KRELAY_A_RULES]		= { .type = NLA_NESTED },
+	[KRELAY_A_MAXCONN]		= { .type = NLA_U32 },
 };
 
 static const struct nla_policy addr_policy[KRELAY_ADDR_A_MAX + 1] = {
@@ -826,6 +835,7 @@ static const struct nla_policy backend_policy[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_ACTIVE]	= { .type = NLA_U64 },
 	[KRELAY_BACKEND_A_BYTES_TO_BACKEND] = { .type = NLA_U64 },
 	[KRELAY_BACKEND_A_BYTES_TO_CLIENT] = { .type = NLA_U64 },
+	[KRELAY_BACKEND_A_MAXCONN]	= { .type = NLA_U32 },
 };
 
 static const struct nla_policy acl_policy[KRELAY_ACL_A_MAX + 1] = {
@@ -853,6 +863,8 @@ static const struct nla_policy stats_policy[KRELAY_STATS_A_MAX + 1] = {
 	[KRELAY_STATS_A_FAILOVERS]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_FAST_PASSES]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_WORK_RUNS]		= { .type = NLA_U64 },
+	[KRELAY_STATS_A_EVENTS_DROPPED]		= { .type = NLA_U64 },
+	[KRELAY_STATS_A_CONN_OVERLIMIT]		= { .type = NLA_U64 },
 };
 
 static const struct nla_policy conn_policy[KRELAY_CONN_A_MAX + 1] = {
@@ -920,6 +932,8 @@ static int get_stats(struct nlattr *nest, struct krelay_stats *s)
 	s->failovers = get_u64(tb, KRELAY_STATS_A_FAILOVERS);
 	s->fast_passes = get_u64(tb, KRELAY_STATS_A_FAST_PASSES);
 	s->work_runs = get_u64(tb, KRELAY_STATS_A_WORK_RUNS);
+	s->overlimit = get_u64(tb, KRELAY_STATS_A_CONN_OVERLIMIT);
+	s->events_dropped = get_u64(tb, KRELAY_STATS_A_EVENTS_DROPPED);
 	s->bytes_to_backend = get_u64(tb, KRELAY_STATS_A_BYTES_TO_BACKEND);
 	s->bytes_to_client = get_u64(tb, KRELAY_STATS_A_BYTES_TO_CLIENT);
 	s->bytes_zerocopy = get_u64(tb, KRELAY_STATS_A_BYTES_ZEROCOPY);
@@ -941,6 +955,7 @@ static int get_backend(struct nlattr *nest, struct krelay_backend *b)
 		return ret;
 	b->weight = tb[KRELAY_BACKEND_A_WEIGHT] ?
 		nla_get_u32(tb[KRELAY_BACKEND_A_WEIGHT]) : 1;
+	b->maxconn = get_u32(tb, KRELAY_BACKEND_A_MAXCONN);
 	if (tb[KRELAY_BACKEND_A_STATE]) {
 		b->has_state = 1;
 		b->state = nla_get_u8(tb[KRELAY_BACKEND_A_STATE]);
@@ -1074,6 +1089,10 @@ static int parse_rule_attrs(struct nlattr **tb, struct krelay_rule *r)
 	if (tb[KRELAY_A_KEEPALIVE_S]) {
 		r->keepalive_s = nla_get_u32(tb[KRELAY_A_KEEPALIVE_S]);
 		r->present |= KRELAY_RULE_F_KEEPALIVE;
+	}
+	if (tb[KRELAY_A_MAXCONN]) {
+		r->maxconn = nla_get_u32(tb[KRELAY_A_MAXCONN]);
+		r->present |= KRELAY_RULE_F_MAXCONN;
 	}
 	if (tb[KRELAY_A_ACL]) {
 		ret = get_acl(tb[KRELAY_A_ACL], &r->acl);
