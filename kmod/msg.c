@@ -292,10 +292,11 @@ cancel:
 
 /*
  * Events are best effort, but a lost one is counted: the netns' events_dropped
- * (STATS_GET's KRELAY_STATS_A_EVENTS_DROPPED) says how many events somebody
- * listening did not get for want of memory - no message could be allocated
- * or filled, or a listener's receive buffer was full (the listener also
- * sees ENOBUFS on its socket).
+ * (STATS_GET's KRELAY_STATS_A_EVENTS_DROPPED) says how many events were not
+ * sent for want of memory while somebody listened: no message could be
+ * allocated (GFP_ATOMIC) or filled, or the multicast failed for want of
+ * memory.  A listener whose own receive buffer overflows is not told here
+ * but on its socket (ENOBUFS), as for every netlink multicast.
  */
 static void krelay_event_dropped(struct net *net)
 {
@@ -322,9 +323,9 @@ static struct sk_buff *krelay_event_new(struct net *net, size_t size)
 
 /*
  * Send @msg, built with result @err (0 or a negative errno), or drop it.
- * The multicast fails with -ESRCH when the last listener left meanwhile
- * (nothing lost) and with -ENOBUFS when a copy could not be allocated or
- * did not fit a listener's receive buffer.
+ * The multicast fails with -ESRCH when no listener took the message (the
+ * last one left meanwhile, or its receive buffer was full: it sees ENOBUFS
+ * itself), otherwise with -ENOBUFS or -ENOMEM: counted.
  */
 static void krelay_event_send(struct net *net, struct sk_buff *msg, int err)
 {
