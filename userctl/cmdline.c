@@ -1076,22 +1076,25 @@ static const char usage_rule[] =
 "       LISTEN, BACKEND := { A.B.C.D:PORT | [IPV6]:PORT | *:PORT | :PORT }\n"
 "       OPTION := { sched { rr | wrr | lc } | holddown TIME | mode { splice | copy } |\n"
 "                   connect-timeout TIME | idle-timeout TIME | backlog N |\n"
-"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } }\n"
+"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } |\n"
+"                   maxconn { N | off } }\n"
 "       TIME := NUMBER[ms|s|m|h|d]  (milliseconds without unit; idle-timeout and\n"
 "               holddown: 0 or off disables; connect-timeout 1ms-10m, idle-timeout\n"
 "               up to 1d, holddown up to 1h; keepalive 1-32767 s)\n"
 "       PREFIX := { A.B.C.D[/N] | IPV6[/N] }  (host bits must be zero)\n"
 "       weight 1-10000 (default 1), backlog 1-65535, mark 0-4294967295 or hex 0x0-0xffffffff (0: none)\n"
+"       maxconn 0-16777216 (0, the default: no limit; at the limit clients wait in the backlog)\n"
 "rule set changes everything it names in one transaction; \"to\" replaces the\n"
 "backend list, allow/deny replace the rule's ACL, \"acl flush\" clears it.\n";
 
 static const char usage_backend[] =
-"Usage: userctl backend add RULE BACKEND [ weight W ]\n"
+"Usage: userctl backend add RULE BACKEND [ weight W ] [ maxconn N ]\n"
 "       userctl backend del RULE BACKEND\n"
-"       userctl backend set RULE BACKEND weight W\n"
+"       userctl backend set RULE BACKEND { weight W | maxconn N }...\n"
 "       userctl backend { list | show } [ RULE ]\n"
 "where  RULE := { LISTEN | id N }\n"
-"       BACKEND := { A.B.C.D:PORT | [IPV6]:PORT }, weight 1-10000\n";
+"       BACKEND := { A.B.C.D:PORT | [IPV6]:PORT }, weight 1-10000,\n"
+"       maxconn 0-16777216 (0 or off, the default: no limit; all backends full: reset)\n";
 
 static const char usage_acl[] =
 "Usage: userctl acl { list | show }\n"

@@ -125,7 +125,7 @@ wait_end() {
 }
 
 rules_norm() {
-	userctl -j rule list | jq -c '.[] | del(.stats) | .backends |= map({address, weight})' | sort
+	userctl -j rule list | jq -c '.[] | del(.stats) | .backends |= map({address, weight, maxconn})' | sort
 }
 
 # iperf3 -J output: the receiver's end-of-test sum.
