@@ -26,8 +26,8 @@ connect_loop() {
 refused() { ! { : <>/dev/tcp/"$1"/"$2"; } 2>/dev/null; }
 
 # --- a rejected set accepts nobody ---------------------------------------------
-# (900 rules: a set must fit the 64 KiB of one netlink attribute)
-N=$((KDBG ? 300 : 900))
+# (300 rules: a set must fit the 64 KiB of one netlink attribute)
+N=$((KDBG ? 150 : 300))
 {
 	echo "127.0.0.1 9100 127.0.0.1 7001"
 	for i in $(seq 1 "$N"); do echo "127.0.0.1 $((20000 + i)) 127.0.0.1 7001"; done

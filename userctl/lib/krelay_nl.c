@@ -1500,6 +1500,11 @@ int krelay_ruleset_set(struct krelay_handle *h, const struct krelay_rule *rules,
 	}
 	if (ret)
 		goto fail;
+	/* an attribute's length is 16 bits: a larger set would wrap it */
+	if ((char *)nlmsg_tail(nlmsg_hdr(msg)) - (char *)list > 0xffff) {
+		ret = -EMSGSIZE;
+		goto fail;
+	}
 	nla_nest_end_keep_empty(msg, list);	/* no rules: delete them all */
 	if (global) {
 		ret = put_acl(msg, global);
