@@ -52,7 +52,7 @@ po1=$(passive_opens)
 read -r tries ok </tmp/flag.out
 log "connect loop: $tries tries, $ok connected; PassiveOpens $po0 -> $po1; last message: $msgs"
 t_eq "the kernel rejected the set every time" "$rej" 5
-t_match "  ... naming the bad listen address" "$msgs" '192.0.2.1'
+t_match "  ... naming the problem" "$msgs" 'not an address of this host'
 t_ge "the client tried during the applies" "$tries" 20
 t_eq "no client ever connected to a listener of a rejected set" "$ok" 0
 t_eq "  ... no TCP connection was accepted meanwhile (PassiveOpens)" "$po1" "$po0"
@@ -65,7 +65,8 @@ t_check "apply the set without its bad entry" sh -c "grep -v 192.0.2.1 /tmp/reje
 t_eq "  ... its first rule relays" "$(echo ping | socat -t 3 -T 5 - TCP:127.0.0.1:9100 2>/dev/null)" "ping"
 t_eq "  ... and its last" "$(echo ping | socat -t 3 -T 5 - TCP:127.0.0.1:$((20000 + N)) 2>/dev/null)" "ping"
 t_check "apply the base set again (deletes $N rules)" userctl apply /tmp/base.conf
-t_eq "  ... back to the base rules" "$(rules_norm)" "$before"
+t_eq "  ... back to the base rules (a new id)" "$(rules_norm | sed 's/"id":[0-9]*,//')" \
+	"$(echo "$before" | sed 's/"id":[0-9]*,//')"
 
 # --- 0.0.0.0:p -> 127.0.0.1:p in one set, and back --------------------------------
 ip addr add 127.0.0.2/8 dev lo 2>/dev/null
