@@ -735,7 +735,13 @@ static int put_acl(struct nl_msg *msg, const struct krelay_acl *acl)
 	return 0;
 }
 
-static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
+/*
+ * @change: RULE_SET, where an attribute left out keeps the rule's value;
+ * elsewhere it takes the default, so a maxconn of 0 (the default) is left
+ * out: such requests stay valid for a module without maxconn.
+ */
+static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r,
+			 int change)
 {
 	int ret;
 
@@ -783,7 +789,7 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
 	if ((r->present & KRELAY_RULE_F_KEEPALIVE) &&
 	    nla_put_u32(msg, KRELAY_A_KEEPALIVE_S, r->keepalive_s) < 0)
 		return -EMSGSIZE;
-	if ((r->present & KRELAY_RULE_F_MAXCONN) &&
+	if ((r->present & KRELAY_RULE_F_MAXCONN) && (r->maxconn || change) &&
 	    nla_put_u32(msg, KRELAY_A_MAXCONN, r->maxconn) < 0)
 		return -EMSGSIZE;
 	if (r->present & KRELAY_RULE_F_ACL) {
@@ -1186,7 +1192,7 @@ int krelay_rule_add(struct krelay_handle *h, const struct krelay_rule *spec,
 		return -ENOMEM;
 	ret = put_endpoint(msg, KRELAY_A_LISTEN, &spec->listen);
 	if (!ret)
-		ret = put_rule_opts(msg, spec);
+		ret = put_rule_opts(msg, spec, 0);
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
@@ -1229,7 +1235,7 @@ int krelay_rule_set(struct krelay_handle *h, const struct krelay_rule_ref *ref,
 	c.present &= ~(unsigned int)(KRELAY_RULE_F_LISTEN | KRELAY_RULE_F_STATS);
 	ret = put_ref(msg, ref);
 	if (!ret)
-		ret = put_rule_opts(msg, &c);
+		ret = put_rule_opts(msg, &c, 1);
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
@@ -1494,7 +1500,7 @@ int krelay_ruleset_set(struct krelay_handle *h, const struct krelay_rule *rules,
 		}
 		ret = put_endpoint(msg, KRELAY_A_LISTEN, &r.listen);
 		if (!ret)
-			ret = put_rule_opts(msg, &r);
+			ret = put_rule_opts(msg, &r, 0);
 		if (!ret)
 			nla_nest_end(msg, one);
 	}
