@@ -2,7 +2,7 @@
 # Memory per idle connection, everything counted: the relay's slab, all
 # slab (the four sockets of each path: client, relay x2, backend), socket
 # buffers (sockstat mem) and the rest of what the page allocator gave out
-# (the MemAvailable drop, which holds TCP's page fragments).  Every
+# (the MemFree drop, which holds TCP's page fragments).  Every
 # connection first moves a ping both ways, so that each relay socket has
 # sent, and then idles.  A relay socket must not keep a page fragment of
 # its own after sending: in process context (the work, copy mode) it
@@ -15,11 +15,17 @@ N=$((KDBG ? 100 : 500))
 sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
 kr-echo -m echo 127.0.0.1:7000 2>/tmp/echo.log &
 wait_listen 7000
+tcp_inuse() { awk '/^TCP:/ {print $3}' /proc/net/sockstat; }
+base_inuse=$(tcp_inuse)
+settled() { [ "$(tcp_inuse)" -le $((base_inuse + 2)) ]; }
 
 # measure MODE PORT: N pinged idle connections through a MODE rule on PORT
 measure() {
 	local mode=$1 port=$2 m0 m1 per total
 	t_check "$mode: rule add" userctl rule add 127.0.0.1:"$port" to 127.0.0.1:7000 mode "$mode" backlog 1024
+	# the sockets of what ran before are gone (and RCU has freed them)
+	t_check "$mode: no TCP sockets left from before" wait_until $((60 * TS)) settled
+	sleep 1
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	m0=$(mem_sample)

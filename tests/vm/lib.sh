@@ -31,11 +31,11 @@
 #   tr_report [MARK]             the latest complete krelay_trace report in
 #                                dmesg (after the log line MARK), "TAG k=v" lines
 #   tr_val REPORT TAG KEY [TEXT] KEY of the first TAG line (containing TEXT)
-#   mem_sample                   "MemAvailable_kB Slab_kB TCP_mem_pages krelay_slab_B"
+#   mem_sample                   "MemFree_kB Slab_kB TCP_mem_pages krelay_slab_B"
 #   mem_per_conn BEFORE AFTER N  bytes per connection between two mem_samples:
 #                                "krelay_slab=B slab=B sockbuf=B total=B"
-#                                (total: the MemAvailable drop: everything,
-#                                page fragments included)
+#                                (total: the MemFree drop: everything, page
+#                                fragments included)
 #   log MSG                      a line in the scenario log
 #   KDBG                         1 on the debug kernel (3-5x slower), else 0
 #   TS                           time scale for deadlines: 4 on the debug
@@ -115,7 +115,7 @@ tcp_ext() {
 }
 
 mem_sample() {
-	echo "$(awk '/^MemAvailable:/ {a = $2} /^Slab:/ {s = $2} END {print a, s}' /proc/meminfo)" \
+	echo "$(awk '/^MemFree:/ {a = $2} /^Slab:/ {s = $2} END {print a, s}' /proc/meminfo)" \
 		"$(awk '/^TCP:/ {print $NF}' /proc/net/sockstat)" \
 		"$(awk '/^krelay/ {s += $2 * $4} END {print s + 0}' /proc/slabinfo)"
 }
