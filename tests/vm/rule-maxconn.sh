@@ -29,6 +29,10 @@ rstat() { userctl -j stats "$1" | jq -r ".stats.$2"; }
 backend b1 7101
 backend b2 7102
 B1=127.0.0.1:7101 B2=127.0.0.1:7102
+# a listener for events all along: every event is built and sent
+userctl -j monitor >/tmp/mon.out 2>/tmp/mon.err &
+mon=$!
+sleep 1
 
 # --- rule maxconn: the third client waits in the backlog ---------------------
 t_check "rule add ... maxconn 2" userctl rule add 127.0.0.1:9100 to $B1 maxconn 2
@@ -111,6 +115,15 @@ t_eq "apply restores the limits" "$(conf)" "$before"
 t_match "  ... backend maxconn included" "$before" '"maxconn":5'
 
 t_match "applying it again changes nothing" "$(userctl apply /tmp/exp.conf 2>&1)" '1 unchanged'
+
+# --- events: none lost (a drop needs an allocation failure; see the report) ----
+kill $mon
+t_ge "the monitor got events" "$(wc -l </tmp/mon.out)" 20
+t_eq "events_dropped in the totals: 0" "$(userctl -j stats | jq .totals.events_dropped)" 0
+t_match "userctl stats shows events_dropped" "$(userctl stats)" 'events_dropped +0'
+t_eq "rules carry no events_dropped" \
+	"$(userctl -j stats | jq '[.rules[].stats | has("events_dropped")] | any')" false
+t_match "prometheus has it" "$(userctl -o prometheus stats)" 'krelay_events_dropped_total 0'
 
 # --- bad values ------------------------------------------------------------------
 out=$(userctl rule set 127.0.0.1:9200 maxconn 99999999 2>&1); rc=$?
