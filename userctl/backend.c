@@ -30,7 +30,6 @@ struct json_object *json_backend(const struct krelay_backend *b)
 	fmt_endpoint(&b->addr, buf, sizeof(buf));
 	json_add_str(o, "address", buf);
 	json_add_u64(o, "weight", b->weight ? b->weight : 1);
-	json_add_u64(o, "maxconn", b->maxconn);
 	if (b->has_state) {
 		json_add_str(o, "state", backend_state_name(b));
 		json_add_u64(o, "down_ms", b->down_ms);
@@ -40,6 +39,7 @@ struct json_object *json_backend(const struct krelay_backend *b)
 		json_add_u64(o, "bytes_to_backend", b->bytes_to_backend);
 		json_add_u64(o, "bytes_to_client", b->bytes_to_client);
 	}
+	json_add_u64(o, "maxconn", b->maxconn);
 	return o;
 }
 
