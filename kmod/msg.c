@@ -182,8 +182,8 @@ static int krelay_put_acl(struct sk_buff *skb, const struct krelay_acl *acl)
 
 /*
  * Room a rule message needs: fixed part, plus each backend (address nest of
- * an IPv6 endpoint, weight, state, hold-down, five padded u64 counters, nest
- * headers) and each ACL entry.  Caller holds kn->lock, so the snapshot
+ * an IPv6 endpoint, weight, maxconn, state, hold-down, five padded u64
+ * counters, nest headers: 148 bytes) and each ACL entry.  Caller holds kn->lock, so the snapshot
  * cannot change before the message is filled.
  */
 size_t krelay_rule_msg_size(struct krelay_rule *rule)
