@@ -9,6 +9,11 @@
  * down until its hold-down time has passed.  If every untried backend is
  * down, the scheduler still offers one: a backend in hold-down may well be
  * back, and trying it beats failing the client.
+ *
+ * A backend with a maxconn that many connections open is not usable: the
+ * schedulers skip it, and when every backend left is at its limit there is
+ * nothing to offer (the new client is reset, counted OVERLIMIT; a
+ * failover ends the connection as failed).
  */
 
 #include <linux/jiffies.h>
@@ -72,20 +77,53 @@ static bool krelay_untried(const struct krelay_conn *c,
 	return cfg->be[i].be != c->be;
 }
 
+/* Below its maxconn (the scheduler's view; krelay_backend_claim() decides). */
+static bool krelay_backend_has_room(const struct krelay_rule_backend *rb)
+{
+	return !rb->maxconn || atomic64_read(&rb->be->active) < rb->maxconn;
+}
+
+/*
+ * The one test every scheduler applies: may backend @i of @cfg be offered
+ * to @c in this pass?  Untried by @c, below its maxconn, not excluded in
+ * @full (lost a race for its last slot), and up when @want_up.
+ */
+static bool krelay_usable(const struct krelay_conn *c,
+			  const struct krelay_rule_cfg *cfg, u32 i,
+			  u64 full, bool want_up)
+{
+	return krelay_untried(c, cfg, i) && !(full & BIT_ULL(i)) &&
+	       krelay_backend_has_room(&cfg->be[i]) &&
+	       !(want_up && krelay_backend_down(cfg->be[i].be));
+}
+
+/*
+ * Count a connection active on @rb's backend if that keeps it within its
+ * maxconn.  Concurrent picks (accepts, failovers) may have seen the same
+ * last free slot: only one of them gets it.
+ */
+static bool krelay_backend_claim(const struct krelay_rule_backend *rb)
+{
+	s64 v = atomic64_read(&rb->be->active);
+
+	do {
+		if (rb->maxconn && v >= rb->maxconn)
+			return false;
+	} while (!atomic64_try_cmpxchg(&rb->be->active, &v, v + 1));
+	return true;
+}
+
 static int krelay_pick_rr(struct krelay_rule *rule,
 			  const struct krelay_rule_cfg *cfg,
-			  const struct krelay_conn *c, bool want_up)
+			  const struct krelay_conn *c, u64 full, bool want_up)
 {
 	u32 n = cfg->nbackends, start, k, i;
 
 	start = (u32)(atomic_inc_return(&rule->rr) - 1) % n;
 	for (k = 0; k < n; k++) {
 		i = (start + k) % n;
-		if (!krelay_untried(c, cfg, i))
-			continue;
-		if (want_up && krelay_backend_down(cfg->be[i].be))
-			continue;
-		return i;
+		if (krelay_usable(c, cfg, i, full, want_up))
+			return i;
 	}
 	return -1;
 }
@@ -98,7 +136,7 @@ static int krelay_pick_rr(struct krelay_rule *rule,
  */
 static int krelay_pick_wrr(struct krelay_rule *rule,
 			   const struct krelay_rule_cfg *cfg,
-			   const struct krelay_conn *c, bool want_up)
+			   const struct krelay_conn *c, u64 full, bool want_up)
 {
 	struct krelay_backend *be;
 	int best = -1, total = 0;
@@ -107,8 +145,7 @@ static int krelay_pick_wrr(struct krelay_rule *rule,
 	spin_lock(&rule->sched_lock);
 	for (i = 0; i < cfg->nbackends; i++) {
 		be = cfg->be[i].be;
-		if (!krelay_untried(c, cfg, i) ||
-		    (want_up && krelay_backend_down(be)))
+		if (!krelay_usable(c, cfg, i, full, want_up))
 			continue;
 		be->sched_cur += cfg->be[i].weight;
 		total += cfg->be[i].weight;
@@ -123,7 +160,7 @@ static int krelay_pick_wrr(struct krelay_rule *rule,
 
 /* Least connections per unit of weight; ties go to the earlier backend. */
 static int krelay_pick_lc(const struct krelay_rule_cfg *cfg,
-			  const struct krelay_conn *c, bool want_up)
+			  const struct krelay_conn *c, u64 full, bool want_up)
 {
 	u64 best_active = 0, active;
 	u32 i, best_w = 1;
@@ -132,8 +169,7 @@ static int krelay_pick_lc(const struct krelay_rule_cfg *cfg,
 	for (i = 0; i < cfg->nbackends; i++) {
 		struct krelay_backend *be = cfg->be[i].be;
 
-		if (!krelay_untried(c, cfg, i) ||
-		    (want_up && krelay_backend_down(be)))
+		if (!krelay_usable(c, cfg, i, full, want_up))
 			continue;
 		active = atomic64_read(&be->active);
 		/* active / weight < best_active / best_w, without division */
@@ -150,36 +186,43 @@ static int krelay_pick_lc(const struct krelay_rule_cfg *cfg,
 /*
  * Choose the next backend for @c (process context), take a reference for
  * the connection and count it active.  Returns NULL when every backend of
- * the rule has been tried.
+ * the rule has been tried or is at its maxconn.
  */
 struct krelay_backend *krelay_backend_pick(struct krelay_rule *rule,
 					   struct krelay_conn *c)
 {
 	const struct krelay_rule_cfg *cfg;
 	struct krelay_backend *be = NULL;
-	int pass, i = -1;
+	u64 full = 0;
+	int pass, i;
 
 	rcu_read_lock();
 	cfg = rcu_dereference(rule->cfg);
-	for (pass = 0; pass < 2 && i < 0; pass++) {
-		bool want_up = pass == 0;
+	for (;;) {
+		i = -1;
+		for (pass = 0; pass < 2 && i < 0; pass++) {
+			bool want_up = pass == 0;
 
-		switch (cfg->sched) {
-		case KRELAY_SCHED_WRR:
-			i = krelay_pick_wrr(rule, cfg, c, want_up);
-			break;
-		case KRELAY_SCHED_LC:
-			i = krelay_pick_lc(cfg, c, want_up);
-			break;
-		default:
-			i = krelay_pick_rr(rule, cfg, c, want_up);
-			break;
+			switch (cfg->sched) {
+			case KRELAY_SCHED_WRR:
+				i = krelay_pick_wrr(rule, cfg, c, full, want_up);
+				break;
+			case KRELAY_SCHED_LC:
+				i = krelay_pick_lc(cfg, c, full, want_up);
+				break;
+			default:
+				i = krelay_pick_rr(rule, cfg, c, full, want_up);
+				break;
+			}
 		}
+		/* each lost race excludes one backend: at most nbackends rounds */
+		if (i < 0 || krelay_backend_claim(&cfg->be[i]))
+			break;
+		full |= BIT_ULL(i);
 	}
 	if (i >= 0) {
 		be = cfg->be[i].be;
 		krelay_backend_get(be);
-		atomic64_inc(&be->active);
 		if (c->gen != cfg->gen) {
 			c->gen = cfg->gen;
 			c->tried = 0;

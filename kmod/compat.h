@@ -74,15 +74,42 @@ static inline struct nlattr **krelay_dump_attrs(struct netlink_callback *cb)
 #endif
 
 /*
- * sk_page_frag() hands out current->task_frag when sk_use_task_frag is set
- * (6.2+, and Debian's 6.1).  Wrong for a socket sent on from softirq, where
- * current is whoever was interrupted; the per-socket fragment is used then.
+ * Page fragments for data TCP copies into an skb (copy mode, the linear
+ * head of a spliced skb).  sk_page_frag() hands out current->task_frag
+ * when sk_use_task_frag is set (6.2+, and Debian's 6.1, where it also
+ * wants a sleeping sk_allocation) and the socket's own sk_frag otherwise.
+ * In process context (the work) the task fragment is right: shared by
+ * every socket the kworker sends on, never pinned by one.  From softirq
+ * (the receive fast path) it is wrong: current is whatever task was
+ * interrupted, maybe in the middle of using its own.  So the fast path
+ * sends with the socket's own fragment and drops it once the pass is over:
+ * a socket keeps no 32 KiB fragment of its own while it idles.  The skbs
+ * in the write queue hold their own page references.  Caller holds the
+ * socket's spinlock with no task owning it (nobody else sends on it).
  */
-static inline void krelay_sk_no_task_frag(struct sock *sk)
+static inline bool krelay_sk_frag_bh_begin(struct sock *sk)
 {
 #ifdef KRELAY_HAVE_SK_USE_TASK_FRAG
+	bool was = sk->sk_use_task_frag;
+
 	sk->sk_use_task_frag = false;
+	return was;
+#else
+	/* sk_page_frag() picks sk_frag for a non-sleeping sk_allocation */
+	return false;
 #endif
+}
+
+static inline void krelay_sk_frag_bh_end(struct sock *sk, bool was)
+{
+#ifdef KRELAY_HAVE_SK_USE_TASK_FRAG
+	sk->sk_use_task_frag = was;
+#endif
+	if (sk->sk_frag.page) {
+		put_page(sk->sk_frag.page);
+		sk->sk_frag.page = NULL;
+		sk->sk_frag.offset = 0;
+	}
 }
 
 /*

@@ -316,6 +316,9 @@ static int krelay_parse_backends(const struct nlattr *nest,
 		if (tb[KRELAY_BACKEND_A_WEIGHT])
 			cfg->be[i].weight =
 				nla_get_u32(tb[KRELAY_BACKEND_A_WEIGHT]);
+		if (tb[KRELAY_BACKEND_A_MAXCONN])
+			cfg->be[i].maxconn =
+				nla_get_u32(tb[KRELAY_BACKEND_A_MAXCONN]);
 		i++;
 	}
 	return 0;
@@ -400,6 +403,7 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 		cfg->holddown_ms = old->holddown_ms;
 		cfg->mark = old->mark;
 		cfg->keepalive_s = old->keepalive_s;
+		cfg->maxconn = old->maxconn;
 		cfg->mode = old->mode;
 		cfg->sched = old->sched;
 		cfg->source = old->source;
@@ -439,6 +443,8 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 		cfg->mark = nla_get_u32(attrs[KRELAY_A_MARK]);
 	if (attrs[KRELAY_A_KEEPALIVE_S])
 		cfg->keepalive_s = nla_get_u32(attrs[KRELAY_A_KEEPALIVE_S]);
+	if (attrs[KRELAY_A_MAXCONN])
+		cfg->maxconn = nla_get_u32(attrs[KRELAY_A_MAXCONN]);
 	if (attrs[KRELAY_A_SOURCE]) {
 		err = krelay_parse_addr(attrs[KRELAY_A_SOURCE], &cfg->source,
 					KRELAY_ADDR_SOURCE, extack);

@@ -253,8 +253,6 @@ static void krelay_sock_hook(struct krelay_conn *c, struct socket *sock,
 	saved->write_space = sk->sk_write_space;
 	saved->state_change = sk->sk_state_change;
 	__rcu_assign_sk_user_data_with_flags(sk, c, SK_USER_DATA_NOCOPY);
-	/* the receive fast path sends from softirq: no task page fragment */
-	krelay_sk_no_task_frag(sk);
 	sk->sk_data_ready = krelay_conn_data_ready;
 	sk->sk_write_space = krelay_conn_write_space;
 	sk->sk_state_change = krelay_conn_event;
@@ -349,7 +347,8 @@ static void krelay_conn_teardown(struct krelay_conn *c, int outcome)
 	    outcome == KRELAY_STATS_A_CONN_CONNECT_TIMEOUT)
 		krelay_stat_inc(st, KRELAY_STATS_A_CONN_FAILED);
 	krelay_stat_inc(st, outcome);
-	krelay_stat_add(st, KRELAY_STATS_A_CONN_ACTIVE, -1);
+	krelay_rule_conn_ended(c->rule,
+			       atomic64_dec_return(&st->c[KRELAY_STATS_A_CONN_ACTIVE]));
 
 	krelay_notify_conn(c, KRELAY_CMD_CONN_DEL);
 
@@ -711,10 +710,18 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	c->dir[KRELAY_DIR_TO_CLIENT].dst = csock;
 	c->id = atomic64_inc_return(&kn->next_conn_id);
 
-	/* a snapshot has at least one backend, so the first pick never fails */
+	/*
+	 * A snapshot has at least one backend, so the first pick fails only
+	 * when every usable backend is at its maxconn: reset the client
+	 * (counted OVERLIMIT) rather than queue it behind busy backends.
+	 */
 	c->be = krelay_backend_pick(rule, c);
-	if (WARN_ON_ONCE(!c->be))
-		goto err_free;
+	if (!c->be) {
+		kmem_cache_free(krelay_conn_cache, c);
+		krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_OVERLIMIT);
+		krelay_conn_reject(rule, csock);
+		return;
+	}
 
 	err = xa_insert(&kn->conns, c->id, c, GFP_KERNEL);
 	if (err)
@@ -747,7 +754,6 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 err_be:
 	atomic64_dec(&c->be->active);
 	krelay_backend_put(c->be);
-err_free:
 	kmem_cache_free(krelay_conn_cache, c);
 err_reject:
 	krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_FAILED);

@@ -118,6 +118,16 @@ static int krelay_cmd_rule_new(struct sk_buff *skb, struct genl_info *info)
 		return PTR_ERR(rule);
 	}
 	/* cfg belongs to the rule now */
+	err = krelay_rule_bind(rule);
+	if (err)
+		krelay_bind_error(extack, err, &listen);
+	else
+		err = krelay_rule_listen(rule, extack);
+	if (err) {
+		krelay_rule_discard(rule);
+		mutex_unlock(&kn->lock);
+		return err;
+	}
 	krelay_rule_link(rule);
 	krelay_notify_rule(rule, KRELAY_CMD_RULE_NEW);
 
@@ -224,6 +234,7 @@ static bool krelay_rule_set_empty(struct nlattr **attrs)
 		KRELAY_A_CONNECT_TIMEOUT_MS, KRELAY_A_IDLE_TIMEOUT_MS,
 		KRELAY_A_HOLDDOWN_MS, KRELAY_A_BACKLOG, KRELAY_A_SOURCE,
 		KRELAY_A_MARK, KRELAY_A_KEEPALIVE_S, KRELAY_A_ACL,
+		KRELAY_A_MAXCONN,
 	};
 	int i;
 
@@ -296,8 +307,9 @@ static int krelay_cmd_stats_get(struct sk_buff *skb, struct genl_info *info)
 		count++;
 	}
 	rcu_read_unlock();
+	v[KRELAY_STATS_A_EVENTS_DROPPED] = atomic64_read(&kn->events_dropped);
 
-	if (krelay_put_stats(msg, v) ||
+	if (krelay_put_stats(msg, v, true) ||
 	    nla_put_u32(msg, KRELAY_A_RULE_COUNT, count))
 		goto nospace;
 
@@ -436,12 +448,36 @@ static int krelay_cmd_acl_set(struct sk_buff *skb, struct genl_info *info)
 /* One entry of a RULESET_SET, between parsing and commit. */
 struct krelay_ruleset_item {
 	union krelay_addr listen;
+	const struct nlattr *listen_attr;
 	u32 backlog;
 	bool has_backlog;
 	struct krelay_rule *rule;	/* existing rule, or prepared new one */
 	bool is_new;
+	/* new, not bound yet: its address is busy, maybe by a deleted rule */
+	bool deferred;
 	struct krelay_rule_cfg *cfg;	/* new snapshot of an existing rule */
 };
+
+static bool krelay_addr_any(const union krelay_addr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_addr.s_addr == htonl(INADDR_ANY);
+	return ipv6_addr_any(&a->sin6.sin6_addr);
+}
+
+static __be16 krelay_addr_port(const union krelay_addr *a)
+{
+	return a->sa.sa_family == AF_INET ? a->sin.sin_port :
+	       a->sin6.sin6_port;
+}
+
+/* May sockets listening on @a and @b conflict (same family and port)? */
+static bool krelay_addr_same_port(const union krelay_addr *a,
+				  const union krelay_addr *b)
+{
+	return a->sa.sa_family == b->sa.sa_family &&
+	       krelay_addr_port(a) == krelay_addr_port(b);
+}
 
 static int krelay_ruleset_parse(struct krelay_net *kn,
 				const struct nlattr *entry,
@@ -467,6 +503,7 @@ static int krelay_ruleset_parse(struct krelay_net *kn,
 				KRELAY_ADDR_LISTEN, extack);
 	if (err)
 		return err;
+	it->listen_attr = tb[KRELAY_A_LISTEN];
 	for (i = 0; i < n; i++) {
 		if (krelay_addr_equal(&items[i].listen, &it->listen)) {
 			KRELAY_ERR_FMT(extack, "rule set lists a listen address twice",
@@ -494,6 +531,25 @@ static int krelay_ruleset_parse(struct krelay_net *kn,
 		return 0;
 	}
 
+	/*
+	 * Two new listeners on one port where one is the wildcard would both
+	 * bind (neither listens yet) and the second listen() would fail at
+	 * commit, after the first accepted: reject the set now.
+	 */
+	for (i = 0; i < n; i++) {
+		if (items[i].is_new &&
+		    krelay_addr_same_port(&items[i].listen, &it->listen) &&
+		    (krelay_addr_any(&items[i].listen) ||
+		     krelay_addr_any(&it->listen))) {
+			KRELAY_ERR_FMT(extack, "rule set lists overlapping listen addresses",
+				       "rule set lists overlapping listen addresses %pISpc and %pISpc",
+				       &items[i].listen.sa, &it->listen.sa);
+			NL_SET_BAD_ATTR(extack, tb[KRELAY_A_LISTEN]);
+			krelay_cfg_free(cfg);
+			return -EINVAL;
+		}
+	}
+
 	it->rule = krelay_rule_prepare(kn, &it->listen, cfg, it->backlog,
 				       extack);
 	if (IS_ERR(it->rule)) {
@@ -503,13 +559,129 @@ static int krelay_ruleset_parse(struct krelay_net *kn,
 		return err;
 	}
 	it->is_new = true;
+	err = krelay_rule_bind(it->rule);
+	/* in use, perhaps by a rule this set deletes: decided after parsing */
+	if (err == -EADDRINUSE) {
+		it->deferred = true;
+		return 0;
+	}
+	if (err) {
+		krelay_bind_error(extack, err, &it->listen);
+		NL_SET_BAD_ATTR(extack, tb[KRELAY_A_LISTEN]);
+		krelay_rule_discard(it->rule);
+		it->rule = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* Does the set keep @rule (list it by its listen address)? */
+static bool krelay_ruleset_keeps(const struct krelay_ruleset_item *items,
+				 int n, const struct krelay_rule *rule)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (items[i].rule == rule)
+			return true;
+	return false;
+}
+
+/* Is the busy address of deferred @it held by a rule the set deletes? */
+static bool krelay_ruleset_frees(struct krelay_net *kn,
+				 const struct krelay_ruleset_item *items,
+				 int n, const struct krelay_ruleset_item *it)
+{
+	struct krelay_rule *rule;
+
+	list_for_each_entry(rule, &kn->rules, list)
+		if (krelay_addr_same_port(&rule->listen, &it->listen) &&
+		    !krelay_ruleset_keeps(items, n, rule))
+			return true;
+	return false;
+}
+
+/*
+ * The part of a commit that can fail, and so is undone on failure: stop
+ * the deleted rules that hold a port a new rule wants (unlisten, keeping
+ * their bind), bind the new rules that waited for that, then listen on
+ * every new rule.  Only now do new rules accept: a set rejected before
+ * this point has accepted nobody.
+ */
+static int krelay_ruleset_open(struct krelay_net *kn,
+			       struct krelay_ruleset_item *items, int n,
+			       struct netlink_ext_ack *extack)
+{
+	struct krelay_rule *rule;
+	int i, j, err;
+
+	list_for_each_entry(rule, &kn->rules, list) {
+		if (krelay_ruleset_keeps(items, n, rule))
+			continue;
+		for (j = 0; j < n; j++) {
+			if (!items[j].deferred ||
+			    !krelay_addr_same_port(&rule->listen,
+						   &items[j].listen))
+				continue;
+			err = krelay_rule_unlisten(rule);
+			if (err) {
+				KRELAY_ERR_FMT(extack, "cannot stop a deleted rule's listener",
+					       "cannot stop the listener on %pISpc (error %d)",
+					       &rule->listen.sa, err);
+				return err;
+			}
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!items[i].deferred)
+			continue;
+		err = krelay_rule_bind(items[i].rule);
+		if (err) {
+			krelay_bind_error(extack, err, &items[i].listen);
+			NL_SET_BAD_ATTR(extack, items[i].listen_attr);
+			return err;
+		}
+		items[i].deferred = false;
+	}
+	for (i = 0; i < n; i++) {
+		if (!items[i].is_new)
+			continue;
+		err = krelay_rule_listen(items[i].rule, extack);
+		if (err) {
+			NL_SET_BAD_ATTR(extack, items[i].listen_attr);
+			return err;
+		}
+	}
 	return 0;
 }
 
 /*
+ * Undo krelay_ruleset_open() as far as it went (the new rules are
+ * discarded by the caller): the deleted rules it stopped listen again on
+ * the address they kept bound.
+ */
+static void krelay_ruleset_reopen(struct krelay_net *kn)
+{
+	struct krelay_rule *rule;
+	int err;
+
+	list_for_each_entry(rule, &kn->rules, list) {
+		if (rule->listening)
+			continue;
+		err = krelay_rule_listen(rule, NULL);
+		if (err)
+			pr_warn("krelay: rule %u: cannot listen again on %pISpc after a failed rule set: %d\n",
+				rule->id, &rule->listen.sa, err);
+	}
+}
+
+/*
  * Make the netns' rules match the set, all or nothing: first parse every
- * entry, build every snapshot and open every new listener (nothing visible
- * changes; a failure undoes these); then commit, which cannot fail.
+ * entry, build every snapshot and create and bind every new listener
+ * (nothing visible changes; a failure undoes these); then listen on the
+ * new listeners (first freeing the ports of deleted rules that new ones
+ * take over; undone on failure), and finally commit, which cannot fail.
  */
 static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 {
@@ -520,8 +692,7 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 	struct krelay_rule *rule, *tmp;
 	struct krelay_acl *acl = NULL;
 	const struct nlattr *entry;
-	int n = 0, i, rem, err = 0;
-	bool keep;
+	int n = 0, i, j, rem, err = 0;
 
 	if (!attrs[KRELAY_A_RULES]) {
 		NL_SET_ERR_MSG_MOD(extack, "rule list missing (an empty one deletes every rule)");
@@ -555,15 +726,27 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 			goto undo;
 		i++;
 	}
+	/* i == n from here on: undo drops every entry */
+	for (j = 0; j < n; j++) {
+		if (items[j].deferred &&
+		    !krelay_ruleset_frees(kn, items, n, &items[j])) {
+			krelay_bind_error(extack, -EADDRINUSE, &items[j].listen);
+			NL_SET_BAD_ATTR(extack, items[j].listen_attr);
+			err = -EADDRINUSE;
+			goto undo;
+		}
+	}
+
+	err = krelay_ruleset_open(kn, items, n, extack);
+	if (err) {
+		krelay_ruleset_reopen(kn);
+		goto undo;
+	}
 
 	/* commit */
-	list_for_each_entry_safe(rule, tmp, &kn->rules, list) {
-		keep = false;
-		for (i = 0; i < n && !keep; i++)
-			keep = items[i].rule == rule;
-		if (!keep)
+	list_for_each_entry_safe(rule, tmp, &kn->rules, list)
+		if (!krelay_ruleset_keeps(items, n, rule))
 			krelay_rule_delete(rule);
-	}
 	for (i = 0; i < n; i++) {
 		struct krelay_ruleset_item *it = &items[i];
 

@@ -17,6 +17,8 @@
 #include "krelay.h"
 
 #define KRELAY_DEFAULT_BACKLOG			128
+/* the largest maxconn of a rule or a backend (0: no limit) */
+#define KRELAY_MAX_MAXCONN			16777216
 /* upper bounds of one backend's and one ACL entry's attributes in a message */
 #define KRELAY_BACKEND_MSG_SIZE			160
 #define KRELAY_ACL_ENTRY_MSG_SIZE		48
@@ -44,7 +46,7 @@ extern const struct nla_policy krelay_acl_set_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_ruleset_set_policy[KRELAY_A_MAX + 1];
 
 /* msg.c */
-int krelay_put_stats(struct sk_buff *skb, const u64 *v);
+int krelay_put_stats(struct sk_buff *skb, const u64 *v, bool netns);
 void krelay_rule_stats_add(struct krelay_rule *rule, u64 *v);
 size_t krelay_rule_msg_size(struct krelay_rule *rule);
 int krelay_fill_rule(struct sk_buff *skb, struct krelay_rule *rule,

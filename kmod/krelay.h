@@ -163,6 +163,7 @@ bool krelay_acl_denies(const struct krelay_acl *acl,
 struct krelay_rule_backend {
 	struct krelay_backend *be;
 	u32 weight;
+	u32 maxconn;			/* 0: no limit */
 };
 
 /* Options a rule applies to new connections; immutable once published. */
@@ -173,6 +174,7 @@ struct krelay_rule_cfg {
 	u32 holddown_ms;
 	u32 mark;
 	u32 keepalive_s;
+	u32 maxconn;			/* connections open at once, 0: no limit */
 	u8 mode;
 	u8 sched;
 	union krelay_addr source;	/* AF_UNSPEC: none */
@@ -196,6 +198,7 @@ struct krelay_net {
 	struct xarray conns;
 	atomic_t nconns;
 	struct krelay_acl __rcu *acl;	/* netns-wide ACL, NULL: empty */
+	atomic64_t events_dropped;	/* events lost for want of memory */
 };
 
 struct krelay_rule {
@@ -206,6 +209,7 @@ struct krelay_rule {
 	u32 id;
 	u32 backlog;
 	bool dying;
+	bool listening;			/* hooked and listen()ed (under kn->lock) */
 	union krelay_addr listen;
 	struct krelay_rule_cfg __rcu *cfg;
 	atomic_t rr;			/* round-robin position */
@@ -298,6 +302,13 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 					const union krelay_addr *listen,
 					struct krelay_rule_cfg *cfg, u32 backlog,
 					struct netlink_ext_ack *extack);
+int krelay_rule_bind(struct krelay_rule *rule);
+void krelay_bind_error(struct netlink_ext_ack *extack, int err,
+		       const union krelay_addr *a);
+int krelay_rule_listen(struct krelay_rule *rule,
+		       struct netlink_ext_ack *extack);
+int krelay_rule_unlisten(struct krelay_rule *rule);
+void krelay_rule_conn_ended(struct krelay_rule *rule, s64 active);
 void krelay_rule_link(struct krelay_rule *rule);
 void krelay_rule_discard(struct krelay_rule *rule);
 void krelay_rule_delete(struct krelay_rule *rule);

@@ -60,7 +60,8 @@ cancel:
 	return -EMSGSIZE;
 }
 
-int krelay_put_stats(struct sk_buff *skb, const u64 *v)
+/* @netns: the netns-wide totals, which carry the netns' own counters too */
+int krelay_put_stats(struct sk_buff *skb, const u64 *v, bool netns)
 {
 	struct nlattr *nest;
 	int i;
@@ -69,6 +70,8 @@ int krelay_put_stats(struct sk_buff *skb, const u64 *v)
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = KRELAY_STATS_A_PAD + 1; i <= KRELAY_STATS_A_MAX; i++) {
+		if (i == KRELAY_STATS_A_EVENTS_DROPPED && !netns)
+			continue;
 		if (nla_put_u64_64bit(skb, i, v[i], KRELAY_STATS_A_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
@@ -83,11 +86,14 @@ void krelay_rule_stats_add(struct krelay_rule *rule, u64 *v)
 	int i;
 
 	for (i = KRELAY_STATS_A_PAD + 1; i <= KRELAY_STATS_A_MAX; i++)
-		v[i] += atomic64_read(&rule->stats.c[i]);
+		if (i != KRELAY_STATS_A_EVENTS_DROPPED)
+			v[i] += atomic64_read(&rule->stats.c[i]);
 }
 
+/* @rb: the backend's entry in a rule (weight, maxconn), NULL in events */
 static int krelay_put_backend(struct sk_buff *skb, int type,
-			      const struct krelay_backend *be, u32 weight)
+			      const struct krelay_backend *be,
+			      const struct krelay_rule_backend *rb)
 {
 	unsigned long left = 0;
 	struct nlattr *nest;
@@ -101,7 +107,8 @@ static int krelay_put_backend(struct sk_buff *skb, int type,
 	if (!nest)
 		return -EMSGSIZE;
 	if (krelay_put_addr(skb, KRELAY_BACKEND_A_ADDR, &be->addr) ||
-	    (weight && nla_put_u32(skb, KRELAY_BACKEND_A_WEIGHT, weight)) ||
+	    (rb && (nla_put_u32(skb, KRELAY_BACKEND_A_WEIGHT, rb->weight) ||
+		    nla_put_u32(skb, KRELAY_BACKEND_A_MAXCONN, rb->maxconn))) ||
 	    nla_put_u8(skb, KRELAY_BACKEND_A_STATE,
 		       down ? KRELAY_BACKEND_DOWN : KRELAY_BACKEND_UP) ||
 	    nla_put_u32(skb, KRELAY_BACKEND_A_DOWN_MS, jiffies_to_msecs(left)) ||
@@ -135,8 +142,7 @@ static int krelay_put_backends(struct sk_buff *skb,
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = 0; i < cfg->nbackends; i++) {
-		if (krelay_put_backend(skb, i + 1, cfg->be[i].be,
-				       cfg->be[i].weight)) {
+		if (krelay_put_backend(skb, i + 1, cfg->be[i].be, &cfg->be[i])) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
@@ -176,8 +182,8 @@ static int krelay_put_acl(struct sk_buff *skb, const struct krelay_acl *acl)
 
 /*
  * Room a rule message needs: fixed part, plus each backend (address nest of
- * an IPv6 endpoint, weight, state, hold-down, five padded u64 counters, nest
- * headers) and each ACL entry.  Caller holds kn->lock, so the snapshot
+ * an IPv6 endpoint, weight, maxconn, state, hold-down, five padded u64
+ * counters, nest headers: 148 bytes) and each ACL entry.  Caller holds kn->lock, so the snapshot
  * cannot change before the message is filled.
  */
 size_t krelay_rule_msg_size(struct krelay_rule *rule)
@@ -219,13 +225,14 @@ int krelay_fill_rule(struct sk_buff *skb, struct krelay_rule *rule,
 	       krelay_put_addr(skb, KRELAY_A_SOURCE, &cfg->source)) ||
 	      nla_put_u32(skb, KRELAY_A_MARK, cfg->mark) ||
 	      nla_put_u32(skb, KRELAY_A_KEEPALIVE_S, cfg->keepalive_s) ||
+	      nla_put_u32(skb, KRELAY_A_MAXCONN, cfg->maxconn) ||
 	      krelay_put_acl(skb, cfg->acl);
 	rcu_read_unlock();
 	if (err)
 		goto cancel;
 
 	krelay_rule_stats_add(rule, v);
-	if (krelay_put_stats(skb, v))
+	if (krelay_put_stats(skb, v, false))
 		goto cancel;
 
 	genlmsg_end(skb, hdr);
@@ -284,26 +291,53 @@ cancel:
 /* ---- events ------------------------------------------------------------ */
 
 /*
+ * Events are best effort, but a lost one is counted: the netns' events_dropped
+ * (STATS_GET's KRELAY_STATS_A_EVENTS_DROPPED) says how many events were not
+ * sent for want of memory while somebody listened: no message could be
+ * allocated (GFP_ATOMIC) or filled, or the multicast failed for want of
+ * memory.  A listener whose own receive buffer overflows is not told here
+ * but on its socket (ENOBUFS), as for every netlink multicast.
+ */
+static void krelay_event_dropped(struct net *net)
+{
+	atomic64_inc(&krelay_net(net)->events_dropped);
+}
+
+/*
  * An event message of @size for @net, or NULL when nobody listens (or the
- * family is going away, or there is no memory: events are best effort).
- * Caller holds rcu_read_lock() (see krelay_events_on).
+ * family is going away, or there is no memory: counted).  Caller holds
+ * rcu_read_lock() (see krelay_events_on).
  */
 static struct sk_buff *krelay_event_new(struct net *net, size_t size)
 {
+	struct sk_buff *msg;
+
 	if (!READ_ONCE(krelay_events_on) ||
 	    !genl_has_listeners(&krelay_family, net, 0))
 		return NULL;
-	return genlmsg_new(size, GFP_ATOMIC);
+	msg = genlmsg_new(size, GFP_ATOMIC);
+	if (!msg)
+		krelay_event_dropped(net);
+	return msg;
 }
 
-/* Send @msg, built with result @err (0 or a negative errno), or drop it. */
+/*
+ * Send @msg, built with result @err (0 or a negative errno), or drop it.
+ * The multicast fails with -ESRCH when no listener took the message (the
+ * last one left meanwhile, or its receive buffer was full: it sees ENOBUFS
+ * itself), otherwise with -ENOBUFS or -ENOMEM: counted.
+ */
 static void krelay_event_send(struct net *net, struct sk_buff *msg, int err)
 {
-	if (err)
+	if (err) {
 		nlmsg_free(msg);
-	else
-		genlmsg_multicast_netns(&krelay_family, net, msg, 0, 0,
-					GFP_ATOMIC);
+		krelay_event_dropped(net);
+		return;
+	}
+	err = genlmsg_multicast_netns(&krelay_family, net, msg, 0, 0,
+				      GFP_ATOMIC);
+	if (err && err != -ESRCH)
+		krelay_event_dropped(net);
 }
 
 void krelay_notify_rule(struct krelay_rule *rule, u8 cmd)
@@ -346,7 +380,7 @@ static int krelay_fill_backend_event(struct sk_buff *skb,
 	if (nla_put_u32(skb, KRELAY_A_RULE_ID, rule->id))
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, KRELAY_A_BACKENDS);
-	if (!nest || krelay_put_backend(skb, 1, be, 0))
+	if (!nest || krelay_put_backend(skb, 1, be, NULL))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);

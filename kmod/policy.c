@@ -20,6 +20,12 @@ static struct netlink_range_validation krelay_weight_range = {
 	.max = 10000,
 };
 
+/* maxconn of a rule or a backend: 0 (no limit) up to 16M connections */
+static struct netlink_range_validation krelay_maxconn_range = {
+	.min = 0,
+	.max = KRELAY_MAX_MAXCONN,
+};
+
 const struct nla_policy krelay_addr_policy[KRELAY_ADDR_A_MAX + 1] = {
 	[KRELAY_ADDR_A_IPV4] = NLA_POLICY_EXACT_LEN(sizeof(__be32)),
 	[KRELAY_ADDR_A_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
@@ -30,6 +36,8 @@ const struct nla_policy krelay_backend_policy[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_ADDR] = NLA_POLICY_NESTED(krelay_addr_policy),
 	[KRELAY_BACKEND_A_WEIGHT] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_weight_range),
+	[KRELAY_BACKEND_A_MAXCONN] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_maxconn_range),
 };
 
 const struct nla_policy krelay_acl_policy[KRELAY_ACL_A_MAX + 1] = {
@@ -83,6 +91,8 @@ static struct netlink_range_validation krelay_keepalive_range = {
 	[KRELAY_A_MARK] = { .type = NLA_U32 },				\
 	[KRELAY_A_KEEPALIVE_S] =					\
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_keepalive_range), \
+	[KRELAY_A_MAXCONN] =						\
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_maxconn_range),	\
 	[KRELAY_A_ACL] = NLA_POLICY_NESTED_ARRAY(krelay_acl_policy)
 
 const struct nla_policy krelay_rule_new_policy[KRELAY_A_MAX + 1] = {

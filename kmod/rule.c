@@ -97,10 +97,30 @@ static void krelay_listen_unhook(struct krelay_rule *rule)
 {
 	struct sock *sk = rule->lsock->sk;
 
+	if (!rule->saved_data_ready)
+		return;
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_sk_user_data(sk, NULL);
 	sk->sk_data_ready = rule->saved_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * Below the rule's maxconn?  Connections count from accept to teardown
+ * (the ACTIVE counter).  At the limit the accept work stops and clients
+ * wait in the listen backlog; the teardown that makes room queues the
+ * accept work again (krelay_rule_conn_ended()).
+ */
+static bool krelay_rule_has_room(struct krelay_rule *rule)
+{
+	u32 maxconn;
+
+	rcu_read_lock();
+	maxconn = rcu_dereference(rule->cfg)->maxconn;
+	rcu_read_unlock();
+	return !maxconn ||
+	       atomic64_read(&rule->stats.c[KRELAY_STATS_A_CONN_ACTIVE]) <
+	       maxconn;
 }
 
 static void krelay_accept_work(struct work_struct *work)
@@ -110,9 +130,10 @@ static void krelay_accept_work(struct work_struct *work)
 	struct socket *csock;
 	int err;
 
-	while (!READ_ONCE(rule->dying)) {
+	while (!READ_ONCE(rule->dying) && krelay_rule_has_room(rule)) {
 		err = kernel_accept(rule->lsock, &csock, O_NONBLOCK);
-		if (err == -EAGAIN)
+		/* -EINVAL: no longer listening (a transaction's rollback plan) */
+		if (err == -EAGAIN || err == -EINVAL)
 			break;
 		if (err) {
 			net_warn_ratelimited("krelay: rule %u: accept failed: %d\n",
@@ -124,8 +145,25 @@ static void krelay_accept_work(struct work_struct *work)
 	}
 }
 
-static void krelay_bind_error(struct netlink_ext_ack *extack, int err,
-			      const union krelay_addr *a)
+/*
+ * A connection of @rule ended, leaving @active open.  If that made room
+ * below maxconn, accept what waits in the backlog.  The accept work reads
+ * the counter after this decrement: either it is running and will be
+ * queued again, or it is pending and has not read it yet.  Any context.
+ */
+void krelay_rule_conn_ended(struct krelay_rule *rule, s64 active)
+{
+	u32 maxconn;
+
+	rcu_read_lock();
+	maxconn = rcu_dereference(rule->cfg)->maxconn;
+	rcu_read_unlock();
+	if (maxconn && active + 1 >= maxconn && !READ_ONCE(rule->dying))
+		queue_work(krelay_wq, &rule->accept_work);
+}
+
+void krelay_bind_error(struct netlink_ext_ack *extack, int err,
+		       const union krelay_addr *a)
 {
 	switch (err) {
 	case -EADDRINUSE:
@@ -151,10 +189,12 @@ static void krelay_bind_error(struct netlink_ext_ack *extack, int err,
 }
 
 /*
- * Set up a rule listening on @listen, not yet linked into @kn: it accepts
- * and relays already, so a transaction can open every new listener before
- * it commits to anything.  Takes ownership of @cfg on success.  Caller
- * holds kn->lock; on success the rule is either linked with
+ * Set up a rule for @listen, not yet linked into @kn, with its socket
+ * created but neither bound nor listening: a transaction binds every new
+ * listener (krelay_rule_bind()) before it commits, and listens
+ * (krelay_rule_listen()) only when it commits, so that a rejected
+ * transaction has accepted nobody.  Takes ownership of @cfg on success.
+ * Caller holds kn->lock; on success the rule is either linked with
  * krelay_rule_link() or dropped with krelay_rule_discard().
  */
 struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
@@ -198,13 +238,6 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 		}
 	}
 
-	err = kernel_bind(sock, (struct sockaddr *)&listen->sa,
-			  krelay_addr_len(listen));
-	if (err) {
-		krelay_bind_error(extack, err, listen);
-		goto err_sock;
-	}
-
 	refcount_set(&rule->refcnt, 1);
 	rule->kn = kn;
 	rule->id = kn->next_rule_id++;
@@ -215,23 +248,70 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 	spin_lock_init(&rule->sched_lock);
 	INIT_WORK(&rule->accept_work, krelay_accept_work);
 	atomic_set(&rule->nconns, 0);
-
-	/* hooked before listen(): no connection can slip past us */
-	krelay_listen_hook(rule);
-	err = kernel_listen(sock, backlog);
-	if (err) {
-		NL_SET_ERR_MSG_MOD(extack, "cannot listen on the listen address");
-		goto err_unhook;
-	}
 	return rule;
 
-err_unhook:
-	krelay_listen_unhook(rule);
 err_sock:
 	sock_release(sock);
 err_free:
 	kfree(rule);
 	return ERR_PTR(err);
+}
+
+/*
+ * Bind a prepared rule's socket to its listen address; the caller reports
+ * a failure (krelay_bind_error()).  Binding is not listening: a bound
+ * socket answers SYNs with an RST, as if nothing were there.
+ */
+int krelay_rule_bind(struct krelay_rule *rule)
+{
+	return kernel_bind(rule->lsock, (struct sockaddr *)&rule->listen.sa,
+			   krelay_addr_len(&rule->listen));
+}
+
+/*
+ * Start accepting on a bound rule (or again after krelay_rule_unlisten()).
+ * Caller holds kn->lock.
+ */
+int krelay_rule_listen(struct krelay_rule *rule, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	lockdep_assert_held(&rule->kn->lock);
+	/* hooked before listen(): no connection can slip past us */
+	if (!rule->saved_data_ready)
+		krelay_listen_hook(rule);
+	err = kernel_listen(rule->lsock, READ_ONCE(rule->backlog));
+	if (err) {
+		if (err == -EADDRINUSE)
+			krelay_bind_error(extack, err, &rule->listen);
+		else
+			NL_SET_ERR_MSG_MOD(extack,
+					   "cannot listen on the listen address");
+		return err;
+	}
+	rule->listening = true;
+	return 0;
+}
+
+/*
+ * Stop listening but keep the address bound, so that a transaction can
+ * still roll back with krelay_rule_listen(): a disconnect (connect() to
+ * AF_UNSPEC) of a listening TCP socket resets what waits in its accept
+ * queue and leaves it closed, its explicitly bound port kept.  A closed
+ * socket bound with SO_REUSEADDR does not stop another from binding an
+ * overlapping address (0.0.0.0:p -> 127.0.0.1:p).  Established
+ * connections are not touched.  Caller holds kn->lock.
+ */
+int krelay_rule_unlisten(struct krelay_rule *rule)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	int err;
+
+	lockdep_assert_held(&rule->kn->lock);
+	err = kernel_connect(rule->lsock, &unspec, sizeof(unspec), 0);
+	if (!err)
+		rule->listening = false;
+	return err;
 }
 
 /* Publish a prepared rule.  Caller holds kn->lock. */
@@ -260,6 +340,8 @@ static void krelay_rule_stop(struct krelay_rule *rule)
 
 	krelay_conn_abort_all(rule->kn, rule);
 	wait_event(krelay_waitq, !atomic_read(&rule->nconns));
+	/* the teardowns may have queued it again (maxconn) */
+	cancel_work_sync(&rule->accept_work);
 }
 
 /*
@@ -292,7 +374,8 @@ void krelay_rule_delete(struct krelay_rule *rule)
 
 /*
  * Publish a new snapshot; connections that exist keep what they got from
- * the old one.  Caller holds kn->lock.
+ * the old one.  A raised maxconn may leave room for clients waiting in the
+ * backlog: the accept work has a look.  Caller holds kn->lock.
  */
 void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg)
 {
@@ -303,6 +386,8 @@ void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg)
 	cfg->gen = old->gen + 1;
 	rcu_assign_pointer(rule->cfg, cfg);
 	krelay_cfg_free_rcu(old);
+	if (rule->listening)
+		queue_work(krelay_wq, &rule->accept_work);
 }
 
 /*
@@ -313,6 +398,6 @@ void krelay_rule_set_backlog(struct krelay_rule *rule, u32 backlog)
 {
 	if (rule->backlog == backlog)
 		return;
-	if (!kernel_listen(rule->lsock, backlog))
+	if (!rule->listening || !kernel_listen(rule->lsock, backlog))
 		WRITE_ONCE(rule->backlog, backlog);
 }

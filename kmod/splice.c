@@ -257,9 +257,9 @@ void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p)
  * by trylock), neither is owned by a task, and the destination can send.
  * Sending here must not sleep nor use current's page fragment (current is
  * whatever task the softirq interrupted): the destination allocates
- * atomically for the pass (and never uses the task fragment, see
- * krelay_sock_hook()).  No TCP send path flushes the backlog on this
- * route: the destination, not being owned, has none.
+ * atomically for the pass, and with its own fragment only for the pass
+ * (krelay_sk_frag_bh_begin() in compat.h).  No TCP send path flushes the
+ * backlog on this route: the destination, not being owned, has none.
  */
 void krelay_splice_pump_bh(struct sock *src, struct sock *dst,
 			   struct krelay_pump *p)
@@ -270,9 +270,12 @@ void krelay_splice_pump_bh(struct sock *src, struct sock *dst,
 		.atomic = true,
 	};
 	gfp_t gfp = dst->sk_allocation;
+	bool task_frag;
 
 	/* no emergency reserves: a failed allocation just leaves it to the work */
 	dst->sk_allocation = GFP_NOWAIT | __GFP_NOWARN;
+	task_frag = krelay_sk_frag_bh_begin(dst);
 	krelay_splice_run(&ctx, src);
+	krelay_sk_frag_bh_end(dst, task_frag);
 	dst->sk_allocation = gfp;
 }

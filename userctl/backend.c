@@ -39,6 +39,7 @@ struct json_object *json_backend(const struct krelay_backend *b)
 		json_add_u64(o, "bytes_to_backend", b->bytes_to_backend);
 		json_add_u64(o, "bytes_to_client", b->bytes_to_client);
 	}
+	json_add_u64(o, "maxconn", b->maxconn);
 	return o;
 }
 
@@ -49,8 +50,8 @@ struct backend_row {
 };
 
 enum {
-	BC_RULE, BC_LISTEN, BC_BACKEND, BC_WEIGHT, BC_STATE, BC_DOWN, BC_CONNS,
-	BC_FAILED, BC_ACTIVE, BC_TO_BACKEND, BC_TO_CLIENT,
+	BC_RULE, BC_LISTEN, BC_BACKEND, BC_WEIGHT, BC_MAXCONN, BC_STATE,
+	BC_DOWN, BC_CONNS, BC_FAILED, BC_ACTIVE, BC_TO_BACKEND, BC_TO_CLIENT,
 };
 
 static const struct column backend_cols[] = {
@@ -58,6 +59,7 @@ static const struct column backend_cols[] = {
 	[BC_LISTEN]	= { "LISTEN", 0 },
 	[BC_BACKEND]	= { "BACKEND", 0 },
 	[BC_WEIGHT]	= { "WEIGHT", 1 },
+	[BC_MAXCONN]	= { "MAXCONN", 1 },
 	[BC_STATE]	= { "STATE", 0 },
 	[BC_DOWN]	= { "HOLDDOWN_LEFT", 1 },
 	[BC_CONNS]	= { "CONNS", 1 },
@@ -85,6 +87,10 @@ static void backend_cell(const void *row, size_t col, char *buf, size_t len)
 		break;
 	case BC_WEIGHT:
 		snprintf(buf, len, "%u", b->weight);
+		break;
+	case BC_MAXCONN:
+		if (b->maxconn)
+			snprintf(buf, len, "%u", b->maxconn);
 		break;
 	case BC_STATE:
 		snprintf(buf, len, "%s", backend_state_name(b));
@@ -203,6 +209,7 @@ static int do_backend_change(struct krelay_handle *h,
 			continue;
 		c->backends[c->nbackends].addr = r->backends[i].addr;
 		c->backends[c->nbackends].weight = r->backends[i].weight;
+		c->backends[c->nbackends].maxconn = r->backends[i].maxconn;
 		c->nbackends++;
 	}
 	ret = 0;
@@ -222,7 +229,10 @@ static int do_backend_change(struct krelay_handle *h,
 		ret = runtime_error("%s: %s is the last backend of rule %s (delete the rule instead)",
 				    ctx, be, rule);
 	} else if (cmd->command == UC_CMD_SET) {
-		c->backends[at].weight = cmd->backend.weight;
+		if (cmd->backend.weight)
+			c->backends[at].weight = cmd->backend.weight;
+		if (cmd->backend_has_maxconn)
+			c->backends[at].maxconn = cmd->backend.maxconn;
 	}
 	if (!ret) {
 		ref.id = r->id;

@@ -38,6 +38,7 @@ enum {
 	W_SRC,
 	W_MARK,
 	W_KEEPALIVE,
+	W_MAXCONN,
 	W_ALLOW,
 	W_DENY,
 	W_ACL,
@@ -89,8 +90,9 @@ static const struct keyword acl_actions[] = {
 	{ "deny",	KRELAY_ACL_DENY },
 };
 
-static const struct keyword weight_word[] = {
+static const struct keyword backend_opt_words[] = {
 	{ "weight",	W_WEIGHT },
+	{ "maxconn",	W_MAXCONN },
 	{ "help",	W_HELP },
 };
 
@@ -162,6 +164,7 @@ static const struct keyword add_words[] = {
 	{ "source",		W_SRC },
 	{ "mark",		W_MARK },
 	{ "keepalive",		W_KEEPALIVE },
+	{ "maxconn",		W_MAXCONN },
 	{ "allow",		W_ALLOW },
 	{ "deny",		W_DENY },
 	{ "acl",		W_ACL },
@@ -332,6 +335,19 @@ static int parse_weight(struct args *a, const char *v, uint32_t *w)
 	return 0;
 }
 
+/* maxconn N: 0 or "off" for no limit */
+static int parse_maxconn(struct args *a, const char *v, uint32_t *n)
+{
+	if (strcmp(v, "off") == 0) {
+		*n = 0;
+		return 0;
+	}
+	if (parse_u32_range(v, 0, UC_MAXCONN_MAX, n))
+		return fail(a, "invalid maxconn \"%s\": must be 0-%u (0 or off: no limit)",
+			    v, UC_MAXCONN_MAX);
+	return 0;
+}
+
 static int parse_keepalive(struct args *a, const char *v, uint32_t *s)
 {
 	uint32_t ms;
@@ -404,6 +420,7 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 		case W_SRC:		flag = KRELAY_RULE_F_SOURCE; break;
 		case W_MARK:		flag = KRELAY_RULE_F_MARK; break;
 		case W_KEEPALIVE:	flag = KRELAY_RULE_F_KEEPALIVE; break;
+		case W_MAXCONN:		flag = KRELAY_RULE_F_MAXCONN; break;
 		default:		break;
 		}
 		if (flag && (r->present & flag))
@@ -502,6 +519,11 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			break;
 		case W_KEEPALIVE:
 			ret = parse_keepalive(a, v, &r->keepalive_s);
+			if (ret)
+				return ret;
+			break;
+		case W_MAXCONN:
+			ret = parse_maxconn(a, v, &r->maxconn);
 			if (ret)
 				return ret;
 			break;
@@ -725,19 +747,32 @@ static int parse_backend(struct args *a, struct userctl_cmd *cmd)
 		return no_more(a, ctx);
 	}
 	if (!w)
-		return fail(a, "%s: missing \"weight W\"", ctx);
-	ret = match(a, "keyword", w, weight_word, ARRAY_SIZE(weight_word), &id);
-	if (ret)
-		return ret;
-	if (id == W_HELP)
-		return want_help(cmd);
-	w = next(a);
-	if (!w)
-		return fail(a, "%s: missing value after \"weight\"", ctx);
-	ret = parse_weight(a, w, &cmd->backend.weight);
-	if (ret)
-		return ret;
-	return no_more(a, ctx);
+		return fail(a, "%s: missing \"weight W\" or \"maxconn N\"", ctx);
+	for (; w; w = next(a)) {
+		const char *kw = w;
+
+		ret = match(a, "keyword", w, backend_opt_words,
+			    ARRAY_SIZE(backend_opt_words), &id);
+		if (ret)
+			return ret;
+		if (id == W_HELP)
+			return want_help(cmd);
+		if ((id == W_WEIGHT && cmd->backend.weight) ||
+		    (id == W_MAXCONN && cmd->backend_has_maxconn))
+			return fail(a, "%s: \"%s\" given twice", ctx, kw);
+		w = next(a);
+		if (!w)
+			return fail(a, "%s: missing value after \"%s\"", ctx, kw);
+		if (id == W_WEIGHT) {
+			ret = parse_weight(a, w, &cmd->backend.weight);
+		} else {
+			ret = parse_maxconn(a, w, &cmd->backend.maxconn);
+			cmd->backend_has_maxconn = 1;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int parse_acl(struct args *a, struct userctl_cmd *cmd)
@@ -1041,22 +1076,25 @@ static const char usage_rule[] =
 "       LISTEN, BACKEND := { A.B.C.D:PORT | [IPV6]:PORT | *:PORT | :PORT }\n"
 "       OPTION := { sched { rr | wrr | lc } | holddown TIME | mode { splice | copy } |\n"
 "                   connect-timeout TIME | idle-timeout TIME | backlog N |\n"
-"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } }\n"
+"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } |\n"
+"                   maxconn { N | off } }\n"
 "       TIME := NUMBER[ms|s|m|h|d]  (milliseconds without unit; idle-timeout and\n"
 "               holddown: 0 or off disables; connect-timeout 1ms-10m, idle-timeout\n"
 "               up to 1d, holddown up to 1h; keepalive 1-32767 s)\n"
 "       PREFIX := { A.B.C.D[/N] | IPV6[/N] }  (host bits must be zero)\n"
 "       weight 1-10000 (default 1), backlog 1-65535, mark 0-4294967295 or hex 0x0-0xffffffff (0: none)\n"
+"       maxconn 0-16777216 (0, the default: no limit; at the limit clients wait in the backlog)\n"
 "rule set changes everything it names in one transaction; \"to\" replaces the\n"
 "backend list, allow/deny replace the rule's ACL, \"acl flush\" clears it.\n";
 
 static const char usage_backend[] =
-"Usage: userctl backend add RULE BACKEND [ weight W ]\n"
+"Usage: userctl backend add RULE BACKEND [ weight W ] [ maxconn N ]\n"
 "       userctl backend del RULE BACKEND\n"
-"       userctl backend set RULE BACKEND weight W\n"
+"       userctl backend set RULE BACKEND { weight W | maxconn N }...\n"
 "       userctl backend { list | show } [ RULE ]\n"
 "where  RULE := { LISTEN | id N }\n"
-"       BACKEND := { A.B.C.D:PORT | [IPV6]:PORT }, weight 1-10000\n";
+"       BACKEND := { A.B.C.D:PORT | [IPV6]:PORT }, weight 1-10000,\n"
+"       maxconn 0-16777216 (0 or off, the default: no limit; all backends full: reset)\n";
 
 static const char usage_acl[] =
 "Usage: userctl acl { list | show }\n"

@@ -75,6 +75,7 @@ struct userctl_cmd {
 
 	struct krelay_backend backend;	/* backend add/del/set (weight 0:
 					 * not given) */
+	int backend_has_maxconn;	/* backend add/set: maxconn given */
 	struct krelay_acl_entry acl_entry; /* acl add/del (action set) */
 
 	unsigned int monitor_mask;	/* UC_MON_*, 0: all */

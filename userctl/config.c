@@ -252,7 +252,8 @@ static int add_backend(struct reader *r, struct krelay_rule *rule,
 
 enum {
 	K_TIMEOUT, K_IDLE, K_SRC, K_KEEPALIVE, K_WEIGHT, K_BACKEND, K_SCHED,
-	K_HOLDDOWN, K_MODE, K_CONNECT, K_BACKLOG, K_MARK,
+	K_HOLDDOWN, K_MODE, K_CONNECT, K_BACKLOG, K_MARK, K_MAXCONN,
+	K_BACKEND_MAXCONN,
 };
 
 static const struct keyword opt_keys[] = {
@@ -268,6 +269,8 @@ static const struct keyword opt_keys[] = {
 	{ "connect-timeout",	K_CONNECT },
 	{ "backlog",		K_BACKLOG },
 	{ "mark",		K_MARK },
+	{ "maxconn",		K_MAXCONN },
+	{ "backend-maxconn",	K_BACKEND_MAXCONN },
 };
 
 static int read_option(struct reader *r, struct krelay_rule *rule,
@@ -346,12 +349,17 @@ static int read_option(struct reader *r, struct krelay_rule *rule,
 					UC_WEIGHT_MAX);
 		return 0;
 	case K_BACKEND: {
+		/* ADDR:PORT[/WEIGHT[/MAXCONN]] */
 		struct krelay_endpoint ep;
-		char *slash = strrchr(v, '/');
-		uint32_t w = UC_DEFAULT_WEIGHT;
+		char *slash = strchr(v, '/'), *slash2 = NULL;
+		uint32_t w = UC_DEFAULT_WEIGHT, m = 0;
+		int ret;
 
 		if (slash) {
 			*slash = '\0';
+			slash2 = strchr(slash + 1, '/');
+			if (slash2)
+				*slash2 = '\0';
 			if (parse_u32_range(slash + 1, UC_WEIGHT_MIN, UC_WEIGHT_MAX,
 					    &w))
 				return error_at(r, vcol + (unsigned int)(slash + 1 - v),
@@ -359,10 +367,30 @@ static int read_option(struct reader *r, struct krelay_rule *rule,
 						shown(slash + 1, sh, sizeof(sh)),
 						UC_WEIGHT_MIN, UC_WEIGHT_MAX);
 		}
+		if (slash2 && parse_u32_range(slash2 + 1, 0, UC_MAXCONN_MAX, &m))
+			return error_at(r, vcol + (unsigned int)(slash2 + 1 - v),
+					"invalid backend maxconn \"%s\": must be 0-%u",
+					shown(slash2 + 1, sh, sizeof(sh)),
+					UC_MAXCONN_MAX);
 		if (parse_endpoint(v, &ep, msg, sizeof(msg)))
 			return error_at(r, vcol, "%s", msg);
-		return add_backend(r, rule, vcol, &ep, w);
+		ret = add_backend(r, rule, vcol, &ep, w);
+		if (!ret)
+			rule->backends[rule->nbackends - 1].maxconn = m;
+		return ret;
 	}
+	case K_MAXCONN:
+		if (parse_u32_range(v, 0, UC_MAXCONN_MAX, &rule->maxconn))
+			return error_at(r, vcol, "invalid maxconn \"%s\": must be 0-%u (0: no limit)",
+					shown(v, sh, sizeof(sh)), UC_MAXCONN_MAX);
+		rule->present |= KRELAY_RULE_F_MAXCONN;
+		return 0;
+	case K_BACKEND_MAXCONN:
+		if (parse_u32_range(v, 0, UC_MAXCONN_MAX,
+				    &rule->backends[0].maxconn))
+			return error_at(r, vcol, "invalid backend-maxconn \"%s\": must be 0-%u (0: no limit)",
+					shown(v, sh, sizeof(sh)), UC_MAXCONN_MAX);
+		return 0;
 	case K_SCHED: {
 		int sc = parse_sched(v);
 
@@ -758,13 +786,20 @@ static void write_rule(FILE *f, const struct krelay_rule *in)
 		OPT("keepalive=%u", r.keepalive_s);
 	if (r.nbackends && r.backends[0].weight != UC_DEFAULT_WEIGHT)
 		OPT("weight=%u", r.backends[0].weight);
+	if (r.nbackends && r.backends[0].maxconn)
+		OPT("backend-maxconn=%u", r.backends[0].maxconn);
 	for (i = 1; i < r.nbackends; i++) {
 		fmt_endpoint(&r.backends[i].addr, buf, sizeof(buf));
-		if (r.backends[i].weight != UC_DEFAULT_WEIGHT)
+		if (r.backends[i].maxconn)
+			OPT("backend=%s/%u/%u", buf, r.backends[i].weight,
+			    r.backends[i].maxconn);
+		else if (r.backends[i].weight != UC_DEFAULT_WEIGHT)
 			OPT("backend=%s/%u", buf, r.backends[i].weight);
 		else
 			OPT("backend=%s", buf);
 	}
+	if (r.maxconn)
+		OPT("maxconn=%u", r.maxconn);
 	if (r.sched != KRELAY_SCHED_RR)
 		OPT("sched=%s", sched_name(r.sched));
 	if (r.holddown_ms != UC_DEFAULT_HOLDDOWN) {

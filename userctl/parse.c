@@ -630,6 +630,8 @@ void rule_fill_defaults(struct krelay_rule *r)
 		r->mark = 0;
 	if (!(r->present & KRELAY_RULE_F_KEEPALIVE))
 		r->keepalive_s = 0;
+	if (!(r->present & KRELAY_RULE_F_MAXCONN))
+		r->maxconn = 0;
 	if (!(r->present & KRELAY_RULE_F_ACL))
 		r->acl.n = 0;
 	for (i = 0; i < r->nbackends; i++)
@@ -639,7 +641,8 @@ void rule_fill_defaults(struct krelay_rule *r)
 		KRELAY_RULE_F_HOLDDOWN | KRELAY_RULE_F_CONNECT_TIMEOUT |
 		KRELAY_RULE_F_IDLE_TIMEOUT | KRELAY_RULE_F_BACKLOG |
 		KRELAY_RULE_F_SOURCE | KRELAY_RULE_F_MARK |
-		KRELAY_RULE_F_KEEPALIVE | KRELAY_RULE_F_ACL;
+		KRELAY_RULE_F_KEEPALIVE | KRELAY_RULE_F_MAXCONN |
+		KRELAY_RULE_F_ACL;
 }
 
 int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
@@ -652,12 +655,13 @@ int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
 	    a->connect_timeout_ms != b->connect_timeout_ms ||
 	    a->idle_timeout_ms != b->idle_timeout_ms ||
 	    a->backlog != b->backlog || a->mark != b->mark ||
-	    a->keepalive_s != b->keepalive_s ||
+	    a->keepalive_s != b->keepalive_s || a->maxconn != b->maxconn ||
 	    !endpoint_equal(&a->source, &b->source) || a->acl.n != b->acl.n)
 		return 0;
 	for (i = 0; i < a->nbackends; i++)
 		if (!endpoint_equal(&a->backends[i].addr, &b->backends[i].addr) ||
-		    a->backends[i].weight != b->backends[i].weight)
+		    a->backends[i].weight != b->backends[i].weight ||
+		    a->backends[i].maxconn != b->backends[i].maxconn)
 			return 0;
 	for (i = 0; i < a->acl.n; i++)
 		if (a->acl.e[i].action != b->acl.e[i].action ||

@@ -22,6 +22,7 @@
 #define UC_WEIGHT_MIN		1u
 #define UC_WEIGHT_MAX		10000u
 #define UC_KEEPALIVE_MAX	32767u
+#define UC_MAXCONN_MAX		16777216u	/* kmod/genl.h KRELAY_MAX_MAXCONN */
 
 /* Defaults the kernel applies when an attribute is not sent. */
 #define UC_DEFAULT_CONNECT_TIMEOUT	5000u

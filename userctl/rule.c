@@ -65,6 +65,8 @@ struct json_object *json_rule(const struct krelay_rule *r)
 		json_add_u64(o, "mark", r->mark);
 	if (r->present & KRELAY_RULE_F_KEEPALIVE)
 		json_add_u64(o, "keepalive_s", r->keepalive_s);
+	if (r->present & KRELAY_RULE_F_MAXCONN)
+		json_add_u64(o, "maxconn", r->maxconn);
 	if (r->present & KRELAY_RULE_F_ACL)
 		json_object_object_add(o, "acl", json_acl(&r->acl));
 	if (r->present & KRELAY_RULE_F_STATS)
@@ -98,6 +100,8 @@ void rule_extra(const void *row, char *buf, size_t len)
 		ADD("%smark %u", used ? " " : "", r->mark);
 	if ((r->present & KRELAY_RULE_F_KEEPALIVE) && r->keepalive_s)
 		ADD("%skeepalive %u", used ? " " : "", r->keepalive_s);
+	if ((r->present & KRELAY_RULE_F_MAXCONN) && r->maxconn)
+		ADD("%smaxconn %u", used ? " " : "", r->maxconn);
 	if (r->present & KRELAY_RULE_F_ACL) {
 		for (i = 0; i < r->acl.n; i++) {
 			fmt_prefix(&r->acl.e[i], v, sizeof(v));

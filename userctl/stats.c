@@ -31,6 +31,7 @@ static const struct stat_desc {
 	{ "idle_timeout",	offsetof(struct krelay_stats, idle_timeout), 0 },
 	{ "aborted",		offsetof(struct krelay_stats, aborted), 0 },
 	{ "denied",		offsetof(struct krelay_stats, denied), 0 },
+	{ "overlimit",		offsetof(struct krelay_stats, overlimit), 0 },
 	{ "failovers",		offsetof(struct krelay_stats, failovers), 0 },
 	{ "fast_passes",	offsetof(struct krelay_stats, fast_passes), 0 },
 	{ "work_runs",		offsetof(struct krelay_stats, work_runs), 0 },
@@ -58,7 +59,16 @@ struct json_object *json_stats(const struct krelay_stats *s)
 	return o;
 }
 
-static void print_stats_block(const struct krelay_stats *s)
+/* The netns totals: a rule's counters, and the netns' own. */
+static struct json_object *json_totals(const struct krelay_stats *s)
+{
+	struct json_object *o = json_stats(s);
+
+	json_add_u64(o, "events_dropped", s->events_dropped);
+	return o;
+}
+
+static void print_stats_block(const struct krelay_stats *s, int netns)
 {
 	char buf[32];
 	size_t i;
@@ -68,6 +78,9 @@ static void print_stats_block(const struct krelay_stats *s)
 			  buf, sizeof(buf));
 		printf("  %-18s %s\n", stat_descs[i].name, buf);
 	}
+	if (netns)
+		printf("  %-18s %llu\n", "events_dropped",
+		       (unsigned long long)s->events_dropped);
 }
 
 static void print_rule_stats(const struct krelay_rule *r)
@@ -77,7 +90,7 @@ static void print_rule_stats(const struct krelay_rule *r)
 	fmt_endpoint(&r->listen, l, sizeof(l));
 	fmt_backends(r, 1, b, sizeof(b));
 	printf("rule %u: %s -> %s\n", r->id, l, b);
-	print_stats_block(&r->stats);
+	print_stats_block(&r->stats, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -101,7 +114,7 @@ static const struct prom_desc {
 	{ "connections_active", "gauge", "Connections open now.",
 	  NULL, offsetof(struct krelay_stats, active) },
 	{ "connections_ended_total", "counter",
-	  "Connections that ended, by how: closed (FIN both ways), reset (RST or socket error), failed (no backend could be connected), idle_timeout, aborted (rule delete, conn kill, unload), denied (by an ACL).",
+	  "Connections that ended, by how: closed (FIN both ways), reset (RST or socket error), failed (no backend could be connected), idle_timeout, aborted (rule delete, conn kill, unload), denied (by an ACL), overlimit (every usable backend at its maxconn).",
 	  "closed", offsetof(struct krelay_stats, closed) },
 	{ "connections_ended_total", NULL, NULL,
 	  "reset", offsetof(struct krelay_stats, reset) },
@@ -113,6 +126,8 @@ static const struct prom_desc {
 	  "aborted", offsetof(struct krelay_stats, aborted) },
 	{ "connections_ended_total", NULL, NULL,
 	  "denied", offsetof(struct krelay_stats, denied) },
+	{ "connections_ended_total", NULL, NULL,
+	  "overlimit", offsetof(struct krelay_stats, overlimit) },
 	{ "connect_failures_total", "counter",
 	  "Failed connections (outcome=\"failed\") whose last backend connect timed out or was refused.",
 	  "timeout", offsetof(struct krelay_stats, connect_timeout) },
@@ -309,6 +324,10 @@ static void print_prometheus(const struct krelay_totals *t,
 		puts("# HELP krelay_rules Rules in the network namespace.");
 		puts("# TYPE krelay_rules gauge");
 		printf("krelay_rules %u\n", t->rule_count);
+		puts("# HELP krelay_events_dropped_total Monitor events lost for want of memory (netns).");
+		puts("# TYPE krelay_events_dropped_total counter");
+		printf("krelay_events_dropped_total %llu\n",
+		       (unsigned long long)t->stats.events_dropped);
 		prom_stats(t, NULL, 0);
 	}
 	prom_stats(NULL, rules, n);
@@ -352,7 +371,7 @@ int do_stats(struct krelay_handle *h, const struct userctl_cmd *cmd)
 		struct json_object *a = json_object_new_array();
 
 		json_add_u64(o, "rule_count", t.rule_count);
-		json_object_object_add(o, "totals", json_stats(&t.stats));
+		json_object_object_add(o, "totals", json_totals(&t.stats));
 		for (i = 0; i < v.n; i++)
 			json_object_array_add(a, json_rule(&rules[i]));
 		json_object_object_add(o, "rules", a);
@@ -360,7 +379,7 @@ int do_stats(struct krelay_handle *h, const struct userctl_cmd *cmd)
 	} else {
 		printf("total: %u rule%s\n", t.rule_count,
 		       t.rule_count == 1 ? "" : "s");
-		print_stats_block(&t.stats);
+		print_stats_block(&t.stats, 1);
 		for (i = 0; i < v.n; i++)
 			print_rule_stats(&rules[i]);
 	}

@@ -295,6 +295,15 @@ static void cases_rule_new(void)
 	m_rule_new(&m);
 	m_begin(&m, KRELAY_A_BACKENDS);
 	m_begin(&m, 1);
+	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", backend_port);
+	m_u32(&m, KRELAY_BACKEND_A_MAXCONN, 16777217);
+	m_end(&m);
+	m_end(&m);
+	expect("rule-new: backend maxconn 16777217", &m, ERANGE, "out of range");
+
+	m_rule_new(&m);
+	m_begin(&m, KRELAY_A_BACKENDS);
+	m_begin(&m, 1);
 	m_begin(&m, KRELAY_BACKEND_A_ADDR);
 	m_u32(&m, KRELAY_ADDR_A_IPV4, htonl(0x7f000001));
 	m_put(&m, KRELAY_ADDR_A_IPV6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
@@ -405,6 +414,8 @@ static void cases_options(void)
 	BAD_OPT("option: idle-timeout 86400001", m_u32(&m, KRELAY_A_IDLE_TIMEOUT_MS, 86400001), ERANGE, "out of range");
 	BAD_OPT("option: holddown 3600001", m_u32(&m, KRELAY_A_HOLDDOWN_MS, 3600001), ERANGE, "out of range");
 	BAD_OPT("option: keepalive 32768", m_u32(&m, KRELAY_A_KEEPALIVE_S, 32768), ERANGE, "out of range");
+	BAD_OPT("option: maxconn 16777217", m_u32(&m, KRELAY_A_MAXCONN, 16777217), ERANGE, "out of range");
+	BAD_OPT("option: 8-byte maxconn", m_u64(&m, KRELAY_A_MAXCONN, 1), EINVAL, NULL);
 	BAD_OPT("option: backlog 0", m_u32(&m, KRELAY_A_BACKLOG, 0), ERANGE, "out of range");
 	BAD_OPT("option: backlog 65536", m_u32(&m, KRELAY_A_BACKLOG, 65536), ERANGE, "out of range");
 	BAD_OPT("option: 2-byte mark", m_u16(&m, KRELAY_A_MARK, 1), EINVAL, NULL);
@@ -544,6 +555,19 @@ static void cases_other(void)
 	m_end(&m);
 	m_end(&m);
 	expect("ruleset-set: listen address twice", &m, EINVAL, "twice");
+
+	m_init(&m, family_id, KRELAY_CMD_RULESET_SET, 0);
+	m_begin(&m, KRELAY_A_RULES);
+	m_begin(&m, 1);
+	m_addr(&m, KRELAY_A_LISTEN, "0.0.0.0", listen_port + 2);
+	m_backends1(&m);
+	m_end(&m);
+	m_begin(&m, 2);
+	m_listen(&m, listen_port + 2);
+	m_backends1(&m);
+	m_end(&m);
+	m_end(&m);
+	expect("ruleset-set: overlapping new listen addresses", &m, EINVAL, "overlapping");
 
 	/*
 	 * A valid new rule, then one whose listener cannot be bound (the

@@ -31,6 +31,11 @@
 #   tr_report [MARK]             the latest complete krelay_trace report in
 #                                dmesg (after the log line MARK), "TAG k=v" lines
 #   tr_val REPORT TAG KEY [TEXT] KEY of the first TAG line (containing TEXT)
+#   mem_sample                   "MemFree_kB Slab_kB TCP_mem_pages krelay_slab_B"
+#   mem_per_conn BEFORE AFTER N  bytes per connection between two mem_samples:
+#                                "krelay_slab=B slab=B sockbuf=B total=B"
+#                                (total: the MemFree drop: everything, page
+#                                fragments included)
 #   log MSG                      a line in the scenario log
 #   KDBG                         1 on the debug kernel (3-5x slower), else 0
 #   TS                           time scale for deadlines: 4 on the debug
@@ -109,6 +114,19 @@ tcp_ext() {
 	}' /proc/net/netstat
 }
 
+mem_sample() {
+	echo "$(awk '/^MemFree:/ {a = $2} /^Slab:/ {s = $2} END {print a, s}' /proc/meminfo)" \
+		"$(awk '/^TCP:/ {print $NF}' /proc/net/sockstat)" \
+		"$(awk '/^krelay/ {s += $2 * $4} END {print s + 0}' /proc/slabinfo)"
+}
+mem_per_conn() {
+	echo "$1 $2 $3" | awk '{
+		n = $9
+		printf "krelay_slab=%d slab=%d sockbuf=%d total=%d\n", ($8 - $4) / n,
+			($6 - $2) * 1024 / n, ($7 - $3) * 4096 / n, ($1 - $5) * 1024 / n
+	}'
+}
+
 # stat_of FIELD: netns total of a counter (userctl -j stats).
 stat_of() {
 	userctl -j stats | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" | head -n1
@@ -125,7 +143,7 @@ wait_end() {
 }
 
 rules_norm() {
-	userctl -j rule list | jq -c '.[] | del(.stats) | .backends |= map({address, weight})' | sort
+	userctl -j rule list | jq -c '.[] | del(.stats) | .backends |= map({address, weight, maxconn})' | sort
 }
 
 # iperf3 -J output: the receiver's end-of-test sum.

@@ -76,7 +76,7 @@ t_match "-s: 8 accepted, bytes" "$s" " 8 +0 +0 +0 +$rb +[0-9]+"
 h=$(userctl -s -h rule list)
 want=$(awk -v b="$rb" 'BEGIN { printf "%.1fKiB", b / 1024 }')
 t_match "-h: bytes in KiB ($want)" "$h" " $want "
-t_match "backend list table" "$(userctl backend list)" "127\.0\.0\.1:7001 +3 +up +- +$c1 +0 +0 +$b1"
+t_match "backend list table" "$(userctl backend list)" "127\.0\.0\.1:7001 +3 +- +up +- +$c1 +0 +0 +$b1"
 
 # 3. backend add / set / del keep the rule, its id and the counters.
 t_check "backend add" userctl backend add 127.0.0.1:9000 127.0.0.1:7003 weight 2

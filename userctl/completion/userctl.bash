@@ -54,7 +54,7 @@ _userctl()
 
     local objects="rule backend acl conn stats monitor apply export trace help"
     local options="-j --json -p --pretty -s --stats -h --human -t --timestamp -o --output -V --version --help"
-    local rule_kw="to weight sched holddown mode connect-timeout idle-timeout backlog src mark keepalive allow deny"
+    local rule_kw="to weight sched holddown mode connect-timeout idle-timeout backlog src mark keepalive maxconn allow deny"
     local set_kw="$rule_kw acl"
 
     # Find the object and command typed so far (options come first).
@@ -133,8 +133,10 @@ _userctl()
             _userctl_compgen "$(_userctl_rule_field id)"
         elif ((argi == 0)); then
             _userctl_compgen "id $(_userctl_rule_field listen)"
-        elif [[ $cmd == add || $cmd == set ]] && ((argi == 2)); then
-            _userctl_compgen "weight"
+        elif [[ $cmd == add || $cmd == set ]] && ((argi >= 2)) && ((argi % 2 == 0)); then
+            _userctl_compgen "weight maxconn"
+        elif [[ $prev == maxconn ]]; then
+            _userctl_compgen "off"
         fi
         ;;
     acl)
@@ -163,7 +165,7 @@ _userctl()
             case $prev in
             mode|m|mo|mod) _userctl_compgen "splice copy" ;;
             sched) _userctl_compgen "rr wrr lc" ;;
-            keepalive) _userctl_compgen "off" ;;
+            keepalive|maxconn) _userctl_compgen "off" ;;
             src) [[ $cmd == set ]] && _userctl_compgen "none" ;;
             acl) _userctl_compgen "flush" ;;
             to|weight|holddown|connect-timeout|idle-timeout|backlog|mark|allow|deny) ;;

@@ -274,6 +274,7 @@ static const char *const top_attr_names[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_MARK]			= "mark",
 	[KRELAY_A_KEEPALIVE_S]		= "keepalive",
 	[KRELAY_A_ACL]			= "acl",
+	[KRELAY_A_MAXCONN]		= "maxconn",
 	[KRELAY_A_RULES]		= "rules",
 };
 
@@ -286,6 +287,7 @@ static const char *const addr_attr_names[KRELAY_ADDR_A_MAX + 1] = {
 static const char *const backend_attr_names[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_ADDR]		= "address",
 	[KRELAY_BACKEND_A_WEIGHT]	= "weight",
+	[KRELAY_BACKEND_A_MAXCONN]	= "maxconn",
 };
 
 static const char *const acl_attr_names[KRELAY_ACL_A_MAX + 1] = {
@@ -685,6 +687,9 @@ static int put_backends(struct nl_msg *msg, const struct krelay_rule *r)
 		if (b->weight &&
 		    nla_put_u32(msg, KRELAY_BACKEND_A_WEIGHT, b->weight) < 0)
 			return -EMSGSIZE;
+		if (b->maxconn &&
+		    nla_put_u32(msg, KRELAY_BACKEND_A_MAXCONN, b->maxconn) < 0)
+			return -EMSGSIZE;
 		nla_nest_end(msg, one);
 	}
 	nla_nest_end(msg, list);
@@ -730,7 +735,13 @@ static int put_acl(struct nl_msg *msg, const struct krelay_acl *acl)
 	return 0;
 }
 
-static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
+/*
+ * @change: RULE_SET, where an attribute left out keeps the rule's value;
+ * elsewhere it takes the default, so a maxconn of 0 (the default) is left
+ * out: such requests stay valid for a module without maxconn.
+ */
+static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r,
+			 int change)
 {
 	int ret;
 
@@ -778,6 +789,9 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r)
 	if ((r->present & KRELAY_RULE_F_KEEPALIVE) &&
 	    nla_put_u32(msg, KRELAY_A_KEEPALIVE_S, r->keepalive_s) < 0)
 		return -EMSGSIZE;
+	if ((r->present & KRELAY_RULE_F_MAXCONN) && (r->maxconn || change) &&
+	    nla_put_u32(msg, KRELAY_A_MAXCONN, r->maxconn) < 0)
+		return -EMSGSIZE;
 	if (r->present & KRELAY_RULE_F_ACL) {
 		ret = put_acl(msg, &r->acl);
 		if (ret)
@@ -808,6 +822,7 @@ static const struct nla_policy top_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_KEEPALIVE_S]		= { .type = NLA_U32 },
 	[KRELAY_A_ACL]			= { .type = NLA_NESTED },
 	[KRELAY_A_RULES]		= { .type = NLA_NESTED },
+	[KRELAY_A_MAXCONN]		= { .type = NLA_U32 },
 };
 
 static const struct nla_policy addr_policy[KRELAY_ADDR_A_MAX + 1] = {
@@ -826,6 +841,7 @@ static const struct nla_policy backend_policy[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_ACTIVE]	= { .type = NLA_U64 },
 	[KRELAY_BACKEND_A_BYTES_TO_BACKEND] = { .type = NLA_U64 },
 	[KRELAY_BACKEND_A_BYTES_TO_CLIENT] = { .type = NLA_U64 },
+	[KRELAY_BACKEND_A_MAXCONN]	= { .type = NLA_U32 },
 };
 
 static const struct nla_policy acl_policy[KRELAY_ACL_A_MAX + 1] = {
@@ -853,6 +869,8 @@ static const struct nla_policy stats_policy[KRELAY_STATS_A_MAX + 1] = {
 	[KRELAY_STATS_A_FAILOVERS]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_FAST_PASSES]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_WORK_RUNS]		= { .type = NLA_U64 },
+	[KRELAY_STATS_A_EVENTS_DROPPED]		= { .type = NLA_U64 },
+	[KRELAY_STATS_A_CONN_OVERLIMIT]		= { .type = NLA_U64 },
 };
 
 static const struct nla_policy conn_policy[KRELAY_CONN_A_MAX + 1] = {
@@ -920,6 +938,8 @@ static int get_stats(struct nlattr *nest, struct krelay_stats *s)
 	s->failovers = get_u64(tb, KRELAY_STATS_A_FAILOVERS);
 	s->fast_passes = get_u64(tb, KRELAY_STATS_A_FAST_PASSES);
 	s->work_runs = get_u64(tb, KRELAY_STATS_A_WORK_RUNS);
+	s->overlimit = get_u64(tb, KRELAY_STATS_A_CONN_OVERLIMIT);
+	s->events_dropped = get_u64(tb, KRELAY_STATS_A_EVENTS_DROPPED);
 	s->bytes_to_backend = get_u64(tb, KRELAY_STATS_A_BYTES_TO_BACKEND);
 	s->bytes_to_client = get_u64(tb, KRELAY_STATS_A_BYTES_TO_CLIENT);
 	s->bytes_zerocopy = get_u64(tb, KRELAY_STATS_A_BYTES_ZEROCOPY);
@@ -941,6 +961,7 @@ static int get_backend(struct nlattr *nest, struct krelay_backend *b)
 		return ret;
 	b->weight = tb[KRELAY_BACKEND_A_WEIGHT] ?
 		nla_get_u32(tb[KRELAY_BACKEND_A_WEIGHT]) : 1;
+	b->maxconn = get_u32(tb, KRELAY_BACKEND_A_MAXCONN);
 	if (tb[KRELAY_BACKEND_A_STATE]) {
 		b->has_state = 1;
 		b->state = nla_get_u8(tb[KRELAY_BACKEND_A_STATE]);
@@ -1075,6 +1096,10 @@ static int parse_rule_attrs(struct nlattr **tb, struct krelay_rule *r)
 		r->keepalive_s = nla_get_u32(tb[KRELAY_A_KEEPALIVE_S]);
 		r->present |= KRELAY_RULE_F_KEEPALIVE;
 	}
+	if (tb[KRELAY_A_MAXCONN]) {
+		r->maxconn = nla_get_u32(tb[KRELAY_A_MAXCONN]);
+		r->present |= KRELAY_RULE_F_MAXCONN;
+	}
 	if (tb[KRELAY_A_ACL]) {
 		ret = get_acl(tb[KRELAY_A_ACL], &r->acl);
 		if (ret)
@@ -1167,7 +1192,7 @@ int krelay_rule_add(struct krelay_handle *h, const struct krelay_rule *spec,
 		return -ENOMEM;
 	ret = put_endpoint(msg, KRELAY_A_LISTEN, &spec->listen);
 	if (!ret)
-		ret = put_rule_opts(msg, spec);
+		ret = put_rule_opts(msg, spec, 0);
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
@@ -1210,7 +1235,7 @@ int krelay_rule_set(struct krelay_handle *h, const struct krelay_rule_ref *ref,
 	c.present &= ~(unsigned int)(KRELAY_RULE_F_LISTEN | KRELAY_RULE_F_STATS);
 	ret = put_ref(msg, ref);
 	if (!ret)
-		ret = put_rule_opts(msg, &c);
+		ret = put_rule_opts(msg, &c, 1);
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
@@ -1475,12 +1500,17 @@ int krelay_ruleset_set(struct krelay_handle *h, const struct krelay_rule *rules,
 		}
 		ret = put_endpoint(msg, KRELAY_A_LISTEN, &r.listen);
 		if (!ret)
-			ret = put_rule_opts(msg, &r);
+			ret = put_rule_opts(msg, &r, 0);
 		if (!ret)
 			nla_nest_end(msg, one);
 	}
 	if (ret)
 		goto fail;
+	/* an attribute's length is 16 bits: a larger set would wrap it */
+	if ((char *)nlmsg_tail(nlmsg_hdr(msg)) - (char *)list > 0xffff) {
+		ret = -EMSGSIZE;
+		goto fail;
+	}
 	nla_nest_end_keep_empty(msg, list);	/* no rules: delete them all */
 	if (global) {
 		ret = put_acl(msg, global);

@@ -43,6 +43,8 @@ struct krelay_stats {
 	uint64_t failovers;
 	uint64_t fast_passes;
 	uint64_t work_runs;
+	uint64_t overlimit;		/* reset: every usable backend at maxconn */
+	uint64_t events_dropped;	/* netns totals only: events lost */
 	uint64_t bytes_to_backend;
 	uint64_t bytes_to_client;
 	uint64_t bytes_zerocopy;
@@ -50,12 +52,14 @@ struct krelay_stats {
 };
 
 /*
- * One backend of a rule.  Requests carry @addr and @weight (0: not sent,
- * the kernel's default 1); the rest is what the kernel reports.
+ * One backend of a rule.  Requests carry @addr, @weight (0: not sent,
+ * the kernel's default 1) and @maxconn (0: not sent, no limit); the rest is
+ * what the kernel reports.
  */
 struct krelay_backend {
 	struct krelay_endpoint addr;
 	uint32_t weight;
+	uint32_t maxconn;		/* connections open at once, 0: no limit */
 	int has_state;			/* the kernel reported the fields below */
 	uint8_t state;			/* enum krelay_backend_state */
 	uint32_t down_ms;		/* hold-down time left */
@@ -98,6 +102,7 @@ enum {
 	KRELAY_RULE_F_MARK		= 1u << 10,
 	KRELAY_RULE_F_KEEPALIVE		= 1u << 11,
 	KRELAY_RULE_F_ACL		= 1u << 12,
+	KRELAY_RULE_F_MAXCONN		= 1u << 13,
 };
 
 /*
@@ -121,6 +126,7 @@ struct krelay_rule {
 	struct krelay_endpoint source;	/* port 0: any */
 	uint32_t mark;
 	uint32_t keepalive_s;
+	uint32_t maxconn;		/* 0: no limit */
 	struct krelay_acl acl;
 	struct krelay_stats stats;
 };

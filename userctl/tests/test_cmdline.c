@@ -405,6 +405,16 @@ static void test_rule_features(void **state)
 	assert_int_equal(r->sched, KRELAY_SCHED_RR);
 
 	/* bad values name themselves */
+	ok("rule add :9000 to 10.0.0.1:80 maxconn 500", &c);
+	assert_true(c.rule.present & KRELAY_RULE_F_MAXCONN);
+	assert_int_equal(c.rule.maxconn, 500);
+	ok("rule set :9000 maxconn off", &c);
+	assert_int_equal(c.rule.present, KRELAY_RULE_F_MAXCONN);
+	assert_int_equal(c.rule.maxconn, 0);
+	bad("rule add :1 to 1.1.1.1:1 maxconn 16777217", "invalid maxconn \"16777217\": must be 0-16777216");
+	bad("rule add :1 to 1.1.1.1:1 maxconn 1 maxconn 2", "\"maxconn\" given twice");
+	bad("rule add :1 to 1.1.1.1:1 maxconn many", "invalid maxconn \"many\"");
+	bad("rule add :1 to 1.1.1.1:1 ma 1", "ambiguous keyword \"ma\"");
 	bad("rule add :1 to 1.1.1.1:1 weight 0", "invalid weight \"0\"");
 	bad("rule add :1 to 1.1.1.1:1 weight 10001", "invalid weight \"10001\"");
 	bad("rule add :1 weight 2 to 1.1.1.1:1", "\"weight\" must follow \"to BACKEND\"");
@@ -478,7 +488,28 @@ static void test_backend_acl(void **state)
 	assert_int_equal(c.command, UC_CMD_LIST);
 	ok("backend show id 4", &c);
 	assert_int_equal(c.ref.id, 4);
-	bad("backend set id 1 10.0.0.3:80", "missing \"weight W\"");
+	ok("backend add id 2 10.0.0.3:80 weight 5 maxconn 100", &c);
+	assert_int_equal(c.backend.weight, 5);
+	assert_int_equal(c.backend.maxconn, 100);
+	assert_true(c.backend_has_maxconn);
+	ok("backend add id 2 10.0.0.3:80 maxconn 16777216", &c);
+	assert_int_equal(c.backend.weight, 0);
+	assert_int_equal(c.backend.maxconn, 16777216);
+	ok("backend set id 1 10.0.0.3:80 maxconn off", &c);
+	assert_int_equal(c.backend.weight, 0);	/* not given: kept */
+	assert_int_equal(c.backend.maxconn, 0);
+	assert_true(c.backend_has_maxconn);
+	ok("backend set id 1 10.0.0.3:80 weight 3", &c);
+	assert_false(c.backend_has_maxconn);	/* not given: kept */
+	ok("backend set id 1 10.0.0.3:80 m 7 w 2", &c);
+	assert_int_equal(c.backend.maxconn, 7);
+	assert_int_equal(c.backend.weight, 2);
+	bad("backend set id 1 10.0.0.3:80 maxconn 16777217", "invalid maxconn \"16777217\"");
+	bad("backend set id 1 10.0.0.3:80 maxconn -1", "invalid maxconn \"-1\"");
+	bad("backend set id 1 10.0.0.3:80 maxconn", "missing value after \"maxconn\"");
+	bad("backend set id 1 10.0.0.3:80 maxconn 1 maxconn 2", "\"maxconn\" given twice");
+	bad("backend add id 1 10.0.0.3:80 weight 1 weight 2", "\"weight\" given twice");
+	bad("backend set id 1 10.0.0.3:80", "missing \"weight W\" or \"maxconn N\"");
 	bad("backend set id 1 10.0.0.3:80 weight 0", "invalid weight \"0\"");
 	bad("backend del id 1 10.0.0.3:80 weight 2", "unexpected argument \"weight\"");
 	bad("backend add id 1", "missing BACKEND");

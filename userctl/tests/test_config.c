@@ -149,6 +149,20 @@ static void test_good(void **state)
 	assert_int_equal(r->idle_timeout_ms, 1500);
 	config_free(&cfg);
 
+	/* maxconn of the rule and of its backends */
+	good("1.2.3.4 1 5.6.7.8 2 [maxconn=100,backend-maxconn=5,backend=5.6.7.9:2/1/7,backend=5.6.7.10:2/3]\n",
+	     &cfg, &w);
+	r = &cfg.rules[0];
+	assert_true(r->present & KRELAY_RULE_F_MAXCONN);
+	assert_int_equal(r->maxconn, 100);
+	assert_int_equal(r->nbackends, 3);
+	assert_int_equal(r->backends[0].maxconn, 5);
+	assert_int_equal(r->backends[1].weight, 1);
+	assert_int_equal(r->backends[1].maxconn, 7);
+	assert_int_equal(r->backends[2].weight, 3);
+	assert_int_equal(r->backends[2].maxconn, 0);
+	config_free(&cfg);
+
 	/* empty and comment-only files: no rules, no ACL */
 	good("", &cfg, &w);
 	assert_int_equal(cfg.nrules, 0);
@@ -192,6 +206,9 @@ static void test_bad(void **state)
 	bad("0.0.0.0 80 1.1.1.1 80 [backend=1.1.1.2:80/0]\n",
 	    "t.conf:1:43: invalid backend weight \"0\"");
 	bad("0.0.0.0 80 1.1.1.1 80 [backend=nowhere]\n", "t.conf:1:32: invalid endpoint");
+	bad("0.0.0.0 80 1.1.1.1 80 [maxconn=16777217]\n", "t.conf:1:32: invalid maxconn \"16777217\"");
+	bad("0.0.0.0 80 1.1.1.1 80 [backend-maxconn=x]\n", "t.conf:1:40: invalid backend-maxconn \"x\"");
+	bad("0.0.0.0 80 1.1.1.1 80 [backend=1.1.1.2:80/1/-1]\n", "t.conf:1:45: invalid backend maxconn \"-1\"");
 	bad("0.0.0.0 80 1.1.1.1 80 [keepalive=maybe]\n", "t.conf:1:34: invalid keepalive");
 	bad("0.0.0.0 80 1.1.1.1 80 [holddown=2h]\n", "t.conf:1:33: invalid holddown");
 	bad("0.0.0.0 80 1.1.1.1 80 [connect-timeout=0]\n", "t.conf:1:40: invalid connect-timeout");
@@ -227,6 +244,7 @@ static void test_round_trip(void **state)
 		"allow 10.0.0.0/8\ndeny fd00::/8\nallow 10.1.128.0/17\nallow *\n"
 		":: 9090 ::1 90 [backend=10.0.0.2:80/3,weight=2,sched=wrr,holddown=0,mode=copy,connect-timeout=2s,backlog=256,mark=7,idle-timeout=1500ms,src=[::1]:4000]\n",
 		"1.2.3.4 1 5.6.7.8 2\n",
+		"1.2.3.4 1 5.6.7.8 2 [maxconn=100,backend-maxconn=5,backend=5.6.7.9:2/1/7,backend=5.6.7.10:2/3]\n",
 		"",
 	};
 	size_t i;

@@ -29,6 +29,14 @@
  * list, or if either list has allow entries and none of that list's allow
  * entries matches it.  Empty lists allow everybody.
  *
+ * Limits: a rule's KRELAY_A_MAXCONN caps its open connections: at the limit
+ * the rule stops accepting and new clients wait in the listen backlog
+ * (KRELAY_A_BACKLOG; beyond it the kernel drops their SYNs and they retry)
+ * until a connection ends.  A backend's KRELAY_BACKEND_A_MAXCONN caps the
+ * connections assigned to it: schedulers skip a backend at its limit, and
+ * a new client whose every backend is at its limit is reset (counted
+ * CONN_OVERLIMIT); a failover that finds only full backends fails.
+ *
  * Commands
  * --------
  * KRELAY_CMD_RULE_NEW   (admin) create a rule.
@@ -36,7 +44,7 @@
  *     optional: KRELAY_A_SCHED, KRELAY_A_HOLDDOWN_MS, KRELAY_A_MODE,
  *               KRELAY_A_CONNECT_TIMEOUT_MS, KRELAY_A_IDLE_TIMEOUT_MS,
  *               KRELAY_A_BACKLOG, KRELAY_A_SOURCE, KRELAY_A_MARK,
- *               KRELAY_A_KEEPALIVE_S, KRELAY_A_ACL
+ *               KRELAY_A_KEEPALIVE_S, KRELAY_A_MAXCONN, KRELAY_A_ACL
  *     reply:    the new rule, as KRELAY_CMD_RULE_GET returns it.
  * KRELAY_CMD_RULE_DEL   (admin) delete a rule and abort its connections.
  *     required: KRELAY_A_RULE_ID or KRELAY_A_LISTEN
@@ -47,7 +55,7 @@
  *               KRELAY_A_MODE, KRELAY_A_CONNECT_TIMEOUT_MS,
  *               KRELAY_A_IDLE_TIMEOUT_MS, KRELAY_A_BACKLOG,
  *               KRELAY_A_SOURCE (if set), KRELAY_A_MARK, KRELAY_A_KEEPALIVE_S,
- *               KRELAY_A_ACL (if not empty), KRELAY_A_STATS
+ *               KRELAY_A_MAXCONN, KRELAY_A_ACL (if not empty), KRELAY_A_STATS
  * KRELAY_CMD_RULE_SET   (admin) change a live rule (KRELAY_A_RULE_ID or
  *                       KRELAY_A_LISTEN names it) in one transaction: any of
  *                       the optional attributes of RULE_NEW, and
@@ -57,7 +65,8 @@
  *                       source address.  All or nothing: a rejected change
  *                       leaves the rule as it was.  Established connections
  *                       are not disturbed.
- * KRELAY_CMD_STATS_GET  doit: netns-wide totals in KRELAY_A_STATS, plus
+ * KRELAY_CMD_STATS_GET  doit: netns-wide totals in KRELAY_A_STATS (with
+ *                       the netns' own KRELAY_STATS_A_EVENTS_DROPPED), plus
  *                       KRELAY_A_RULE_COUNT.
  * KRELAY_CMD_CONN_GET   dump: live connections of the netns, optionally only
  *                       those of KRELAY_A_RULE_ID.  One message per
@@ -75,7 +84,11 @@
  *                       the set are deleted, the others are created.  With
  *                       KRELAY_A_ACL the netns-wide ACL is replaced too.  All
  *                       or nothing: if any entry is rejected or any new
- *                       listener cannot be set up, nothing changes.
+ *                       listener cannot be set up, nothing changes.  New
+ *                       listeners accept only once the set is committed, so
+ *                       a rejected set has accepted nobody; a rule may move
+ *                       to an overlapping address of the same port (e.g.
+ *                       0.0.0.0:p to 127.0.0.1:p) in one set.
  * KRELAY_CMD_BACKEND_EVENT (event only) a backend went down or came back:
  *                       KRELAY_A_RULE_ID and KRELAY_A_BACKENDS with the one
  *                       backend.  "Down" is sent when a connect to it fails;
@@ -317,8 +330,11 @@ enum krelay_acl_attr {
 /*
  * Counters, all u64 (padded with KRELAY_STATS_A_PAD).  Every connection that
  * was accepted is ACTIVE until it ends, and then counted in exactly one of
- * CLOSED, RESET, FAILED, IDLE_TIMEOUT, ABORTED, DENIED.  CONNECT_TIMEOUT and
- * CONNECT_REFUSED are subsets of FAILED (counted in both).
+ * CLOSED, RESET, FAILED, IDLE_TIMEOUT, ABORTED, DENIED, CONN_OVERLIMIT.
+ * CONNECT_TIMEOUT and CONNECT_REFUSED are subsets of FAILED (counted in
+ * both).  CONN_OVERLIMIT: reset at once because every usable backend was
+ * at its maxconn.  EVENTS_DROPPED is the netns' (STATS_GET only, not in
+ * rules): events not sent for want of memory while somebody listened.
  *
  * FAILED: no backend could be connected (the last one tried refused, was
  * unreachable or timed out).  FAILOVERS counts connect failures that were
