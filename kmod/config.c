@@ -329,8 +329,29 @@ static int krelay_cfg_check(const struct krelay_rule_cfg *cfg,
 {
 	u32 i;
 
+	/* a transparent socket is bound to the client: no other source */
+	if (cfg->transparent && cfg->source.sa.sa_family != AF_UNSPEC) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "transparent and a source address exclude each other");
+		NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_TRANSPARENT] ?:
+				attrs[KRELAY_A_SOURCE]);
+		return -EINVAL;
+	}
+
 	for (i = 0; i < cfg->nbackends; i++) {
 		const union krelay_addr *a = &cfg->be[i].be->addr;
+
+		/* an IPv4 listener's clients cannot leave from an IPv6 socket */
+		if (cfg->transparent && listen->sa.sa_family == AF_INET &&
+		    a->sa.sa_family == AF_INET6) {
+			KRELAY_ERR_FMT(extack,
+				       "transparent: IPv4 clients cannot reach an IPv6 backend from their own address",
+				       "transparent: IPv4 clients cannot reach IPv6 backend %pISpc from their own address",
+				       &a->sa);
+			NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_TRANSPARENT] ?:
+					attrs[KRELAY_A_BACKENDS]);
+			return -EINVAL;
+		}
 
 		/* a rule forwarding to its own listener feeds itself forever */
 		if (krelay_addr_equal(a, listen)) {
@@ -402,6 +423,8 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 		cfg->keepalive_s = old->keepalive_s;
 		cfg->mode = old->mode;
 		cfg->sched = old->sched;
+		cfg->proxy_protocol = old->proxy_protocol;
+		cfg->transparent = old->transparent;
 		cfg->source = old->source;
 	} else {
 		cfg->connect_timeout_ms = KRELAY_DEFAULT_CONNECT_TIMEOUT_MS;
@@ -439,6 +462,11 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 		cfg->mark = nla_get_u32(attrs[KRELAY_A_MARK]);
 	if (attrs[KRELAY_A_KEEPALIVE_S])
 		cfg->keepalive_s = nla_get_u32(attrs[KRELAY_A_KEEPALIVE_S]);
+	if (attrs[KRELAY_A_PROXY_PROTOCOL])
+		cfg->proxy_protocol =
+			nla_get_u8(attrs[KRELAY_A_PROXY_PROTOCOL]);
+	if (attrs[KRELAY_A_TRANSPARENT])
+		cfg->transparent = nla_get_u8(attrs[KRELAY_A_TRANSPARENT]);
 	if (attrs[KRELAY_A_SOURCE]) {
 		err = krelay_parse_addr(attrs[KRELAY_A_SOURCE], &cfg->source,
 					KRELAY_ADDR_SOURCE, extack);
