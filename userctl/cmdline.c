@@ -38,6 +38,8 @@ enum {
 	W_SRC,
 	W_MARK,
 	W_KEEPALIVE,
+	W_PROXY,
+	W_TRANSPARENT,
 	W_ALLOW,
 	W_DENY,
 	W_ACL,
@@ -149,6 +151,7 @@ static const struct keyword id_word[] = {
 
 static const struct keyword add_words[] = {
 	{ "to",			W_TO },
+	{ "t",			W_TO },		/* as before "transparent" existed */
 	{ "weight",		W_WEIGHT },
 	{ "sched",		W_SCHED },
 	{ "scheduler",		W_SCHED },
@@ -162,6 +165,8 @@ static const struct keyword add_words[] = {
 	{ "source",		W_SRC },
 	{ "mark",		W_MARK },
 	{ "keepalive",		W_KEEPALIVE },
+	{ "proxy-protocol",	W_PROXY },
+	{ "transparent",	W_TRANSPARENT },
 	{ "allow",		W_ALLOW },
 	{ "deny",		W_DENY },
 	{ "acl",		W_ACL },
@@ -404,6 +409,8 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 		case W_SRC:		flag = KRELAY_RULE_F_SOURCE; break;
 		case W_MARK:		flag = KRELAY_RULE_F_MARK; break;
 		case W_KEEPALIVE:	flag = KRELAY_RULE_F_KEEPALIVE; break;
+		case W_PROXY:		flag = KRELAY_RULE_F_PROXY; break;
+		case W_TRANSPARENT:	flag = KRELAY_RULE_F_TRANSPARENT; break;
 		default:		break;
 		}
 		if (flag && (r->present & flag))
@@ -505,6 +512,24 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			if (ret)
 				return ret;
 			break;
+		case W_PROXY: {
+			int pp = parse_proxy(v);
+
+			if (pp < 0)
+				return fail(a, "invalid proxy-protocol \"%s\": expected v1, v2 or off",
+					    v);
+			r->proxy_protocol = (uint8_t)pp;
+			break;
+		}
+		case W_TRANSPARENT: {
+			int on = parse_onoff(v);
+
+			if (on < 0)
+				return fail(a, "invalid transparent \"%s\": expected on or off",
+					    v);
+			r->transparent = (uint8_t)on;
+			break;
+		}
 		case W_ALLOW:
 		case W_DENY:
 			if (acl_flush)
@@ -1041,7 +1066,8 @@ static const char usage_rule[] =
 "       LISTEN, BACKEND := { A.B.C.D:PORT | [IPV6]:PORT | *:PORT | :PORT }\n"
 "       OPTION := { sched { rr | wrr | lc } | holddown TIME | mode { splice | copy } |\n"
 "                   connect-timeout TIME | idle-timeout TIME | backlog N |\n"
-"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } }\n"
+"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } |\n"
+"                   proxy-protocol { v1 | v2 | off } | transparent { on | off } }\n"
 "       TIME := NUMBER[ms|s|m|h|d]  (milliseconds without unit; idle-timeout and\n"
 "               holddown: 0 or off disables; connect-timeout 1ms-10m, idle-timeout\n"
 "               up to 1d, holddown up to 1h; keepalive 1-32767 s)\n"

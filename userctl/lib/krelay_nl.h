@@ -98,6 +98,8 @@ enum {
 	KRELAY_RULE_F_MARK		= 1u << 10,
 	KRELAY_RULE_F_KEEPALIVE		= 1u << 11,
 	KRELAY_RULE_F_ACL		= 1u << 12,
+	KRELAY_RULE_F_PROXY		= 1u << 13,	/* proxy_protocol */
+	KRELAY_RULE_F_TRANSPARENT	= 1u << 14,
 };
 
 /*
@@ -121,6 +123,8 @@ struct krelay_rule {
 	struct krelay_endpoint source;	/* port 0: any */
 	uint32_t mark;
 	uint32_t keepalive_s;
+	uint8_t proxy_protocol;		/* enum krelay_proxy_protocol */
+	uint8_t transparent;		/* 0 or 1 */
 	struct krelay_acl acl;
 	struct krelay_stats stats;
 };
