@@ -341,13 +341,17 @@ static int krelay_cfg_check(const struct krelay_rule_cfg *cfg,
 	for (i = 0; i < cfg->nbackends; i++) {
 		const union krelay_addr *a = &cfg->be[i].be->addr;
 
-		/* an IPv4 listener's clients cannot leave from an IPv6 socket */
-		if (cfg->transparent && listen->sa.sa_family == AF_INET &&
-		    a->sa.sa_family == AF_INET6) {
+		/*
+		 * Transparent connections leave from the client's address,
+		 * which has the listener's family (IPv6 listeners are
+		 * IPv6-only): backends of the other family are unreachable.
+		 */
+		if (cfg->transparent &&
+		    listen->sa.sa_family != a->sa.sa_family) {
 			KRELAY_ERR_FMT(extack,
-				       "transparent: IPv4 clients cannot reach an IPv6 backend from their own address",
-				       "transparent: IPv4 clients cannot reach IPv6 backend %pISpc from their own address",
-				       &a->sa);
+				       "transparent: a backend and the listen address differ in address family",
+				       "transparent: backend %pISpc and listen address %pISpc differ in address family",
+				       &a->sa, &listen->sa);
 			NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_TRANSPARENT] ?:
 					attrs[KRELAY_A_BACKENDS]);
 			return -EINVAL;

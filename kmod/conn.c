@@ -371,35 +371,29 @@ static void krelay_sock_keepalive(struct sock *sk, u32 secs)
 
 /*
  * The source address of a transparent backend socket of family @family:
- * the client's address, IPv4 for an IPv4 client of an IPv6 listener
- * (v4-mapped).  The port is left to the kernel (0): keeping the client's
- * port would collide with the TIME_WAIT of an earlier backend connection
- * when the client reuses its port, and when one client port reaches two
- * rules.  -EAFNOSUPPORT if the client cannot be a source of @family.
+ * the client's address (rules pair transparent listeners only with
+ * backends of their family; IPv6 listeners are IPv6-only).  The port is
+ * left to the kernel (0): keeping the client's port would collide with the
+ * TIME_WAIT of an earlier backend connection when the client reuses its
+ * port, and when one client port reaches two rules.  -EAFNOSUPPORT if the
+ * client's address is unknown or of another family.
  */
 static int krelay_conn_client_src(const struct krelay_conn *c, int family,
 				  union krelay_addr *src)
 {
 	const union krelay_addr *cl = &c->client;
 
-	memset(src, 0, sizeof(*src));
-	if (family == AF_INET && cl->sa.sa_family == AF_INET) {
-		src->sin.sin_family = AF_INET;
-		src->sin.sin_addr = cl->sin.sin_addr;
-		return 0;
+	if (cl->sa.sa_family != family)
+		return -EAFNOSUPPORT;
+	*src = *cl;
+	if (family == AF_INET) {
+		src->sin.sin_port = 0;
+	} else {
+		src->sin6.sin6_port = 0;
+		src->sin6.sin6_flowinfo = 0;
+		src->sin6.sin6_scope_id = 0;
 	}
-	if (family == AF_INET && cl->sa.sa_family == AF_INET6 &&
-	    ipv6_addr_v4mapped(&cl->sin6.sin6_addr)) {
-		src->sin.sin_family = AF_INET;
-		src->sin.sin_addr.s_addr = cl->sin6.sin6_addr.s6_addr32[3];
-		return 0;
-	}
-	if (family == AF_INET6 && cl->sa.sa_family == AF_INET6) {
-		src->sin6.sin6_family = AF_INET6;
-		src->sin6.sin6_addr = cl->sin6.sin6_addr;
-		return 0;
-	}
-	return -EAFNOSUPPORT;
+	return 0;
 }
 
 /*
@@ -536,9 +530,10 @@ static int krelay_conn_failover(struct krelay_conn *c, int outcome, bool blame)
 /*
  * The PROXY protocol header (haproxy's proxy-protocol.txt): the client
  * (the accepted socket's peer) and the address it connected to (the
- * accepted socket's local address).  An IPv4 client of an IPv6 listener
- * (both addresses v4-mapped) is announced as TCP4 with its IPv4 addresses,
- * as haproxy does.  v2 carries no TLVs.
+ * accepted socket's local address).  An IPv4 client of an IPv6 socket
+ * (both addresses v4-mapped) would be announced as TCP4 with its IPv4
+ * addresses, as haproxy does; krelay's IPv6 listeners are IPv6-only, so
+ * today every IPv6 client is a real one (TCP6).  v2 carries no TLVs.
  */
 #define KRELAY_PROXY_HDR_MAX	108	/* v1's maximum, with CRLF and NUL */
 
@@ -678,7 +673,7 @@ static int krelay_conn_connecting(struct krelay_conn *c)
 			return KRELAY_STATS_A_CONN_RESET;
 		case EADDRNOTAVAIL:	/* no local port, or source address, left */
 		case EADDRINUSE:
-		case EAFNOSUPPORT:	/* transparent: client of another family */
+		case EAFNOSUPPORT:	/* transparent: client address unknown */
 		case ENOBUFS:
 		case ENOMEM:
 			/*

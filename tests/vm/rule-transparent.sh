@@ -91,7 +91,11 @@ t_eq "and the router again" "$(peer 10.1.0.1:9401)" 10.2.0.1
 out=$(R userctl rule add 10.1.0.1:9407 to 10.2.0.2:7400 transparent on src 10.2.0.1 2>&1)
 t_match "transparent with src rejected" "$out" "transparent and a source address exclude each other"
 out=$(R userctl rule add 10.1.0.1:9407 to '[fd02::2]:7400' transparent on 2>&1)
-t_match "transparent IPv4 listener, IPv6 backend rejected" "$out" "transparent: IPv4 clients cannot reach"
+t_match "transparent IPv4 listener, IPv6 backend rejected" "$out" "transparent: .*differ in address family"
+out=$(R userctl rule add '[fd01::1]:9407' to 10.2.0.2:7400 transparent on 2>&1)
+t_match "transparent IPv6 listener, IPv4 backend rejected" "$out" "transparent: .*differ in address family"
+out=$(R userctl rule set 10.1.0.1:9400 to 10.2.0.2:7400 to '[fd02::2]:7400' 2>&1)
+t_match "rule set: an IPv6 backend for a transparent IPv4 rule rejected" "$out" "differ in address family"
 out=$(R userctl rule set 10.1.0.1:9400 src 10.2.0.1 2>&1)
 t_match "rule set src on a transparent rule rejected" "$out" "exclude each other"
 

@@ -87,18 +87,16 @@
  * PROXY protocol (KRELAY_A_PROXY_PROTOCOL): each backend connection starts
  * with a PROXY header (v1 text or v2 binary, TCP4 or TCP6, never LOCAL)
  * naming the client and the address it connected to, sent before any
- * client byte, again on the new socket after a failover; an IPv4 client of
- * an IPv6 listener is announced as TCP4.  Its bytes count in
- * BYTES_TO_BACKEND (and BYTES_COPIED).
+ * client byte, again on the new socket after a failover.  Its bytes count
+ * in BYTES_TO_BACKEND (and BYTES_COPIED).
  *
  * Transparency (KRELAY_A_TRANSPARENT): backend sockets get IP_TRANSPARENT
  * and are bound to the client's address (the port is chosen by the
  * kernel), so backends see the client; the replies must be routed back to
  * the relay's host and delivered locally (policy routing, see userctl(8)).
- * It excludes KRELAY_A_SOURCE, and an IPv4 listener's rule cannot have
- * IPv6 backends; a client whose family differs from the backend's fails
- * over as for a local shortage.  The rule creator's CAP_NET_ADMIN in the
- * netns' user namespace is all it takes, as for IP_TRANSPARENT itself.
+ * It excludes KRELAY_A_SOURCE, and every backend must have the listen
+ * address's family.  The rule creator's CAP_NET_ADMIN in the netns' user
+ * namespace is all it takes, as for IP_TRANSPARENT itself.
  *
  * Empty nests are meaningful (an empty KRELAY_A_ACL clears an ACL, an empty
  * KRELAY_A_SOURCE removes the source, an empty KRELAY_A_RULES deletes every
