@@ -348,10 +348,9 @@ static int krelay_cfg_check(const struct krelay_rule_cfg *cfg,
 		 */
 		if (cfg->transparent &&
 		    listen->sa.sa_family != a->sa.sa_family) {
-			KRELAY_ERR_FMT(extack,
-				       "transparent: a backend and the listen address differ in address family",
-				       "transparent: backend %pISpc and listen address %pISpc differ in address family",
-				       &a->sa, &listen->sa);
+			/* static: a formatted one would pass the 80-byte limit */
+			NL_SET_ERR_MSG_MOD(extack,
+					   "transparent: a backend and the listen address differ in address family");
 			NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_TRANSPARENT] ?:
 					attrs[KRELAY_A_BACKENDS]);
 			return -EINVAL;
