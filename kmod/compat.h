@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 #include <linux/timer.h>
 #include <net/genetlink.h>
+#include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -161,5 +162,21 @@ static inline bool krelay_skb_frags_readable(const struct sk_buff *skb)
 #else
 #define KRELAY_ZEROCOPY_METHOD "MSG_SPLICE_PAGES"
 #endif
+
+/*
+ * IP_TRANSPARENT (IPV6_TRANSPARENT sets the same bit) without the
+ * setsockopt()'s capability check, which would test the credentials of
+ * whatever task runs us: the rule's creator was checked instead (genl.c).
+ * A bitfield of inet_sock up to 6.5, an atomic inet_flags bit from 6.6.
+ * Called before the socket is bound, on a socket nobody else sees yet.
+ */
+static inline void krelay_sk_set_transparent(struct sock *sk)
+{
+#ifdef KRELAY_HAVE_INET_FLAGS_TRANSPARENT
+	inet_set_bit(TRANSPARENT, sk);
+#else
+	inet_sk(sk)->transparent = 1;
+#endif
+}
 
 #endif /* _KRELAY_COMPAT_H */

@@ -332,8 +332,32 @@ static int krelay_cfg_check(const struct krelay_rule_cfg *cfg,
 {
 	u32 i;
 
+	/* a transparent socket is bound to the client: no other source */
+	if (cfg->transparent && cfg->source.sa.sa_family != AF_UNSPEC) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "transparent and a source address exclude each other");
+		NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_TRANSPARENT] ?:
+				attrs[KRELAY_A_SOURCE]);
+		return -EINVAL;
+	}
+
 	for (i = 0; i < cfg->nbackends; i++) {
 		const union krelay_addr *a = &cfg->be[i].be->addr;
+
+		/*
+		 * Transparent connections leave from the client's address,
+		 * which has the listener's family (IPv6 listeners are
+		 * IPv6-only): backends of the other family are unreachable.
+		 */
+		if (cfg->transparent &&
+		    listen->sa.sa_family != a->sa.sa_family) {
+			/* static: a formatted one would pass the 80-byte limit */
+			NL_SET_ERR_MSG_MOD(extack,
+					   "transparent: a backend and the listen address differ in address family");
+			NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_TRANSPARENT] ?:
+					attrs[KRELAY_A_BACKENDS]);
+			return -EINVAL;
+		}
 
 		/* a rule forwarding to its own listener feeds itself forever */
 		if (krelay_addr_equal(a, listen)) {
@@ -406,6 +430,8 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 		cfg->maxconn = old->maxconn;
 		cfg->mode = old->mode;
 		cfg->sched = old->sched;
+		cfg->proxy_protocol = old->proxy_protocol;
+		cfg->transparent = old->transparent;
 		cfg->source = old->source;
 	} else {
 		cfg->connect_timeout_ms = KRELAY_DEFAULT_CONNECT_TIMEOUT_MS;
@@ -445,6 +471,11 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 		cfg->keepalive_s = nla_get_u32(attrs[KRELAY_A_KEEPALIVE_S]);
 	if (attrs[KRELAY_A_MAXCONN])
 		cfg->maxconn = nla_get_u32(attrs[KRELAY_A_MAXCONN]);
+	if (attrs[KRELAY_A_PROXY_PROTOCOL])
+		cfg->proxy_protocol =
+			nla_get_u8(attrs[KRELAY_A_PROXY_PROTOCOL]);
+	if (attrs[KRELAY_A_TRANSPARENT])
+		cfg->transparent = nla_get_u8(attrs[KRELAY_A_TRANSPARENT]);
 	if (attrs[KRELAY_A_SOURCE]) {
 		err = krelay_parse_addr(attrs[KRELAY_A_SOURCE], &cfg->source,
 					KRELAY_ADDR_SOURCE, extack);

@@ -22,6 +22,7 @@
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
@@ -368,6 +369,33 @@ static void krelay_sock_keepalive(struct sock *sk, u32 secs)
 }
 
 /*
+ * The source address of a transparent backend socket of family @family:
+ * the client's address (rules pair transparent listeners only with
+ * backends of their family; IPv6 listeners are IPv6-only).  The port is
+ * left to the kernel (0): keeping the client's port would collide with the
+ * TIME_WAIT of an earlier backend connection when the client reuses its
+ * port, and when one client port reaches two rules.  -EAFNOSUPPORT if the
+ * client's address is unknown or of another family.
+ */
+static int krelay_conn_client_src(const struct krelay_conn *c, int family,
+				  union krelay_addr *src)
+{
+	const union krelay_addr *cl = &c->client;
+
+	if (cl->sa.sa_family != family)
+		return -EAFNOSUPPORT;
+	*src = *cl;
+	if (family == AF_INET) {
+		src->sin.sin_port = 0;
+	} else {
+		src->sin6.sin6_port = 0;
+		src->sin6.sin6_flowinfo = 0;
+		src->sin6.sin6_scope_id = 0;
+	}
+	return 0;
+}
+
+/*
  * Open a socket to c->be, hook it and start a non-blocking connect, with
  * the rule's current source address, mark, keepalive and connect timeout.
  * A failure to bind or connect at once is left in @connect_err for the
@@ -390,6 +418,8 @@ static int krelay_conn_connect(struct krelay_conn *c)
 	mark = cfg->mark;
 	keepalive = cfg->keepalive_s;
 	timeout = msecs_to_jiffies(cfg->connect_timeout_ms);
+	c->proxy = cfg->proxy_protocol;
+	c->transparent = cfg->transparent;
 	rcu_read_unlock();
 
 	err = sock_create_kern(c->kn->net, dst->sa.sa_family, SOCK_STREAM,
@@ -407,8 +437,20 @@ static int krelay_conn_connect(struct krelay_conn *c)
 	c->dir[KRELAY_DIR_TO_CLIENT].src = sock;
 	krelay_sock_hook(c, sock, &c->saved[1], NULL);
 
+	/* transparent: leave from the client's address (snapshots have no source) */
+	if (c->transparent) {
+		err = krelay_conn_client_src(c, dst->sa.sa_family, &src);
+		if (err) {
+			net_info_ratelimited("krelay: rule %u: transparent: client %pISc cannot reach backend %pISpc from its own address\n",
+					     c->rule->id, &c->client.sa, &dst->sa);
+			c->connect_err = -err;
+		} else {
+			krelay_sk_set_transparent(sock->sk);
+		}
+	}
+
 	/* the snapshot's source has the backends' family (genl.c checks) */
-	if (src.sa.sa_family == dst->sa.sa_family) {
+	if (!c->connect_err && src.sa.sa_family == dst->sa.sa_family) {
 		/* without a port, let connect() choose it per destination */
 		if (!src.sin.sin_port)
 			sock->ops->setsockopt(sock, SOL_IP,
@@ -484,6 +526,122 @@ static int krelay_conn_failover(struct krelay_conn *c, int outcome, bool blame)
 	return 0;
 }
 
+/*
+ * The PROXY protocol header (haproxy's proxy-protocol.txt): the client
+ * (the accepted socket's peer) and the address it connected to (the
+ * accepted socket's local address).  An IPv4 client of an IPv6 socket
+ * (both addresses v4-mapped) would be announced as TCP4 with its IPv4
+ * addresses, as haproxy does; krelay's IPv6 listeners are IPv6-only, so
+ * today every IPv6 client is a real one (TCP6).  v2 carries no TLVs.
+ */
+#define KRELAY_PROXY_HDR_MAX	108	/* v1's maximum, with CRLF and NUL */
+
+static const u8 krelay_proxy_v2_sig[12] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+};
+
+static void krelay_addr_unmap(union krelay_addr *a)
+{
+	__be32 v4 = a->sin6.sin6_addr.s6_addr32[3];
+	__be16 port = a->sin6.sin6_port;
+
+	memset(a, 0, sizeof(*a));
+	a->sin.sin_family = AF_INET;
+	a->sin.sin_addr.s_addr = v4;
+	a->sin.sin_port = port;
+}
+
+static int krelay_proxy_header(struct krelay_conn *c, char *buf)
+{
+	union krelay_addr src = c->client, dst;
+	__be16 alen;
+	bool v4;
+	u8 *p;
+	int err;
+
+	memset(&dst, 0, sizeof(dst));
+	err = kernel_getsockname(c->csock, &dst.sa);
+	if (err < 0)
+		return err;
+	if (src.sa.sa_family != dst.sa.sa_family)
+		return -EAFNOSUPPORT;	/* also: the peer was unknown */
+	if (src.sa.sa_family == AF_INET6 &&
+	    ipv6_addr_v4mapped(&src.sin6.sin6_addr) &&
+	    ipv6_addr_v4mapped(&dst.sin6.sin6_addr)) {
+		krelay_addr_unmap(&src);
+		krelay_addr_unmap(&dst);
+	}
+	v4 = src.sa.sa_family == AF_INET;
+
+	if (c->proxy == KRELAY_PROXY_V1) {
+		if (v4)
+			return snprintf(buf, KRELAY_PROXY_HDR_MAX,
+					"PROXY TCP4 %pI4 %pI4 %u %u\r\n",
+					&src.sin.sin_addr, &dst.sin.sin_addr,
+					ntohs(src.sin.sin_port),
+					ntohs(dst.sin.sin_port));
+		return snprintf(buf, KRELAY_PROXY_HDR_MAX,
+				"PROXY TCP6 %pI6c %pI6c %u %u\r\n",
+				&src.sin6.sin6_addr, &dst.sin6.sin6_addr,
+				ntohs(src.sin6.sin6_port),
+				ntohs(dst.sin6.sin6_port));
+	}
+
+	p = (u8 *)buf;
+	memcpy(p, krelay_proxy_v2_sig, sizeof(krelay_proxy_v2_sig));
+	p += sizeof(krelay_proxy_v2_sig);
+	*p++ = 0x21;			/* version 2, PROXY */
+	*p++ = v4 ? 0x11 : 0x21;	/* TCP over IPv4 / IPv6 */
+	alen = htons(v4 ? 12 : 36);
+	memcpy(p, &alen, 2);
+	p += 2;
+	if (v4) {
+		memcpy(p, &src.sin.sin_addr, 4);
+		memcpy(p + 4, &dst.sin.sin_addr, 4);
+		memcpy(p + 8, &src.sin.sin_port, 2);
+		memcpy(p + 10, &dst.sin.sin_port, 2);
+		return 16 + 12;
+	}
+	memcpy(p, &src.sin6.sin6_addr, 16);
+	memcpy(p + 16, &dst.sin6.sin6_addr, 16);
+	memcpy(p + 32, &src.sin6.sin6_port, 2);
+	memcpy(p + 34, &dst.sin6.sin6_port, 2);
+	return 16 + 36;
+}
+
+/*
+ * Send the PROXY header on a backend socket that has just been connected,
+ * before the connection is published ESTABLISHED: neither the work nor
+ * the receive fast path relays a client byte before that, so the header
+ * always comes first, on every backend a connection fails over to.  The
+ * send buffer of a fresh socket is empty, so the header goes in whole or
+ * the socket is broken.  Counted as bytes to the backend (copied).
+ */
+static int krelay_conn_send_proxy(struct krelay_conn *c)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	char buf[KRELAY_PROXY_HDR_MAX];
+	struct krelay_pump p = {};
+	struct kvec iov;
+	int len, ret;
+
+	len = krelay_proxy_header(c, buf);
+	if (len < 0) {
+		net_info_ratelimited("krelay: rule %u: no PROXY header for client %pISpc: %d\n",
+				     c->rule->id, &c->client.sa, len);
+		return len;
+	}
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	ret = kernel_sendmsg(c->bsock, &msg, &iov, 1, len);
+	if (ret != len)
+		return ret < 0 ? ret : -EIO;
+	p.moved = len;
+	p.copied = len;
+	krelay_conn_account(c, KRELAY_DIR_TO_BACKEND, &p);
+	return 0;
+}
+
 /* Backend connect in progress: returns an outcome if the connection ends. */
 static int krelay_conn_connecting(struct krelay_conn *c)
 {
@@ -514,6 +672,7 @@ static int krelay_conn_connecting(struct krelay_conn *c)
 			return KRELAY_STATS_A_CONN_RESET;
 		case EADDRNOTAVAIL:	/* no local port, or source address, left */
 		case EADDRINUSE:
+		case EAFNOSUPPORT:	/* transparent: client address unknown */
 		case ENOBUFS:
 		case ENOMEM:
 			/*
@@ -531,6 +690,9 @@ static int krelay_conn_connecting(struct krelay_conn *c)
 
 	/* established (possibly with the backend's FIN already queued) */
 	krelay_backend_connected(c->rule, c->be);
+	/* before any client byte: nothing is relayed until ESTABLISHED */
+	if (c->proxy && krelay_conn_send_proxy(c))
+		return KRELAY_STATS_A_CONN_RESET;
 	/* pairs with the acquire in krelay_conn_forward_bh() */
 	smp_store_release(&c->state, KRELAY_CONN_ESTABLISHED);
 	WRITE_ONCE(c->last_active, jiffies);

@@ -177,6 +177,8 @@ struct krelay_rule_cfg {
 	u32 maxconn;			/* connections open at once, 0: no limit */
 	u8 mode;
 	u8 sched;
+	u8 proxy_protocol;		/* enum krelay_proxy_protocol */
+	bool transparent;		/* bind backend sockets to the client */
 	union krelay_addr source;	/* AF_UNSPEC: none */
 	struct krelay_acl *acl;		/* NULL: empty */
 	struct rcu_head rcu;
@@ -283,6 +285,8 @@ struct krelay_conn {
 	u8 tries_left;
 	u8 state;			/* enum krelay_conn_state */
 	u8 mode;			/* enum krelay_mode */
+	u8 proxy;			/* enum krelay_proxy_protocol */
+	bool transparent;		/* backend socket bound to the client */
 	bool dead;
 	union krelay_addr client;
 	struct krelay_saved_cb saved[2];	/* [0] client, [1] backend */

@@ -226,6 +226,8 @@ int krelay_fill_rule(struct sk_buff *skb, struct krelay_rule *rule,
 	      nla_put_u32(skb, KRELAY_A_MARK, cfg->mark) ||
 	      nla_put_u32(skb, KRELAY_A_KEEPALIVE_S, cfg->keepalive_s) ||
 	      nla_put_u32(skb, KRELAY_A_MAXCONN, cfg->maxconn) ||
+	      nla_put_u8(skb, KRELAY_A_PROXY_PROTOCOL, cfg->proxy_protocol) ||
+	      nla_put_u8(skb, KRELAY_A_TRANSPARENT, cfg->transparent) ||
 	      krelay_put_acl(skb, cfg->acl);
 	rcu_read_unlock();
 	if (err)

@@ -93,7 +93,9 @@ static struct netlink_range_validation krelay_keepalive_range = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_keepalive_range), \
 	[KRELAY_A_MAXCONN] =						\
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_maxconn_range),	\
-	[KRELAY_A_ACL] = NLA_POLICY_NESTED_ARRAY(krelay_acl_policy)
+	[KRELAY_A_ACL] = NLA_POLICY_NESTED_ARRAY(krelay_acl_policy),	\
+	[KRELAY_A_PROXY_PROTOCOL] = NLA_POLICY_MAX(NLA_U8, KRELAY_PROXY_MAX), \
+	[KRELAY_A_TRANSPARENT] = NLA_POLICY_MAX(NLA_U8, 1)
 
 const struct nla_policy krelay_rule_new_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_LISTEN] = NLA_POLICY_NESTED(krelay_addr_policy),

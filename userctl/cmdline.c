@@ -39,6 +39,8 @@ enum {
 	W_MARK,
 	W_KEEPALIVE,
 	W_MAXCONN,
+	W_PROXY,
+	W_TRANSPARENT,
 	W_ALLOW,
 	W_DENY,
 	W_ACL,
@@ -151,6 +153,7 @@ static const struct keyword id_word[] = {
 
 static const struct keyword add_words[] = {
 	{ "to",			W_TO },
+	{ "t",			W_TO },		/* as before "transparent" existed */
 	{ "weight",		W_WEIGHT },
 	{ "sched",		W_SCHED },
 	{ "scheduler",		W_SCHED },
@@ -165,6 +168,8 @@ static const struct keyword add_words[] = {
 	{ "mark",		W_MARK },
 	{ "keepalive",		W_KEEPALIVE },
 	{ "maxconn",		W_MAXCONN },
+	{ "proxy-protocol",	W_PROXY },
+	{ "transparent",	W_TRANSPARENT },
 	{ "allow",		W_ALLOW },
 	{ "deny",		W_DENY },
 	{ "acl",		W_ACL },
@@ -421,6 +426,8 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 		case W_MARK:		flag = KRELAY_RULE_F_MARK; break;
 		case W_KEEPALIVE:	flag = KRELAY_RULE_F_KEEPALIVE; break;
 		case W_MAXCONN:		flag = KRELAY_RULE_F_MAXCONN; break;
+		case W_PROXY:		flag = KRELAY_RULE_F_PROXY; break;
+		case W_TRANSPARENT:	flag = KRELAY_RULE_F_TRANSPARENT; break;
 		default:		break;
 		}
 		if (flag && (r->present & flag))
@@ -527,6 +534,24 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			if (ret)
 				return ret;
 			break;
+		case W_PROXY: {
+			int pp = parse_proxy(v);
+
+			if (pp < 0)
+				return fail(a, "invalid proxy-protocol \"%s\": expected v1, v2 or off",
+					    v);
+			r->proxy_protocol = (uint8_t)pp;
+			break;
+		}
+		case W_TRANSPARENT: {
+			int on = parse_onoff(v);
+
+			if (on < 0)
+				return fail(a, "invalid transparent \"%s\": expected on or off",
+					    v);
+			r->transparent = (uint8_t)on;
+			break;
+		}
 		case W_ALLOW:
 		case W_DENY:
 			if (acl_flush)
@@ -1077,7 +1102,8 @@ static const char usage_rule[] =
 "       OPTION := { sched { rr | wrr | lc } | holddown TIME | mode { splice | copy } |\n"
 "                   connect-timeout TIME | idle-timeout TIME | backlog N |\n"
 "                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } |\n"
-"                   maxconn { N | off } }\n"
+"                   maxconn { N | off } |\n"
+"                   proxy-protocol { v1 | v2 | off } | transparent { on | off } }\n"
 "       TIME := NUMBER[ms|s|m|h|d]  (milliseconds without unit; idle-timeout and\n"
 "               holddown: 0 or off disables; connect-timeout 1ms-10m, idle-timeout\n"
 "               up to 1d, holddown up to 1h; keepalive 1-32767 s)\n"

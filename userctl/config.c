@@ -253,7 +253,7 @@ static int add_backend(struct reader *r, struct krelay_rule *rule,
 enum {
 	K_TIMEOUT, K_IDLE, K_SRC, K_KEEPALIVE, K_WEIGHT, K_BACKEND, K_SCHED,
 	K_HOLDDOWN, K_MODE, K_CONNECT, K_BACKLOG, K_MARK, K_MAXCONN,
-	K_BACKEND_MAXCONN,
+	K_BACKEND_MAXCONN, K_PROXY, K_TRANSPARENT,
 };
 
 static const struct keyword opt_keys[] = {
@@ -271,6 +271,8 @@ static const struct keyword opt_keys[] = {
 	{ "mark",		K_MARK },
 	{ "maxconn",		K_MAXCONN },
 	{ "backend-maxconn",	K_BACKEND_MAXCONN },
+	{ "proxy-protocol",	K_PROXY },
+	{ "transparent",	K_TRANSPARENT },
 };
 
 static int read_option(struct reader *r, struct krelay_rule *rule,
@@ -428,6 +430,26 @@ static int read_option(struct reader *r, struct krelay_rule *rule,
 					UC_BACKLOG_MAX);
 		rule->present |= KRELAY_RULE_F_BACKLOG;
 		return 0;
+	case K_PROXY: {
+		int pp = parse_proxy(v);
+
+		if (pp < 0)
+			return error_at(r, vcol, "invalid proxy-protocol \"%s\": expected v1, v2 or off",
+					shown(v, sh, sizeof(sh)));
+		rule->proxy_protocol = (uint8_t)pp;
+		rule->present |= KRELAY_RULE_F_PROXY;
+		return 0;
+	}
+	case K_TRANSPARENT: {
+		int on = parse_onoff(v);
+
+		if (on < 0)
+			return error_at(r, vcol, "invalid transparent \"%s\": expected on or off",
+					shown(v, sh, sizeof(sh)));
+		rule->transparent = (uint8_t)on;
+		rule->present |= KRELAY_RULE_F_TRANSPARENT;
+		return 0;
+	}
 	default:	/* K_MARK */
 		if (parse_mark(v, &rule->mark))
 			return error_at(r, vcol, "invalid mark \"%s\": must be 0-%u",
@@ -816,6 +838,10 @@ static void write_rule(FILE *f, const struct krelay_rule *in)
 		OPT("backlog=%u", r.backlog);
 	if (r.mark)
 		OPT("mark=%u", r.mark);
+	if (r.proxy_protocol)
+		OPT("proxy-protocol=%s", proxy_name(r.proxy_protocol));
+	if (r.transparent)
+		OPT("transparent=on");
 #undef OPT
 	if (sep[0] == ',')
 		fputc(']', f);

@@ -13,7 +13,8 @@
  * krelay-specific options in the brackets: weight=W (of the first backend),
  * backend=ADDR:PORT[/W] (more backends, repeatable), sched=rr|wrr|lc,
  * holddown=TIME, mode=splice|copy, connect-timeout=TIME, idle-timeout=TIME,
- * backlog=N, mark=N.  See userctl(8).
+ * backlog=N, mark=N, proxy-protocol=v1|v2|off, transparent=on|off.
+ * See userctl(8).
  */
 #ifndef USERCTL_CONFIG_H
 #define USERCTL_CONFIG_H

@@ -583,6 +583,38 @@ const char *mode_name(uint8_t mode)
 	}
 }
 
+const char *proxy_name(uint8_t proxy)
+{
+	switch (proxy) {
+	case KRELAY_PROXY_OFF:	return "off";
+	case KRELAY_PROXY_V1:	return "v1";
+	case KRELAY_PROXY_V2:	return "v2";
+	default:		return "?";
+	}
+}
+
+int parse_proxy(const char *s)
+{
+	if (!s)
+		return -1;
+	if (strcmp(s, "off") == 0)
+		return KRELAY_PROXY_OFF;
+	if (strcmp(s, "v1") == 0)
+		return KRELAY_PROXY_V1;
+	if (strcmp(s, "v2") == 0)
+		return KRELAY_PROXY_V2;
+	return -1;
+}
+
+int parse_onoff(const char *s)
+{
+	if (s && strcmp(s, "on") == 0)
+		return 1;
+	if (s && strcmp(s, "off") == 0)
+		return 0;
+	return -1;
+}
+
 void fmt_backends(const struct krelay_rule *r, int state, char *buf,
 		  size_t len)
 {
@@ -634,6 +666,10 @@ void rule_fill_defaults(struct krelay_rule *r)
 		r->maxconn = 0;
 	if (!(r->present & KRELAY_RULE_F_ACL))
 		r->acl.n = 0;
+	if (!(r->present & KRELAY_RULE_F_PROXY))
+		r->proxy_protocol = KRELAY_PROXY_OFF;
+	if (!(r->present & KRELAY_RULE_F_TRANSPARENT))
+		r->transparent = 0;
 	for (i = 0; i < r->nbackends; i++)
 		if (!r->backends[i].weight)
 			r->backends[i].weight = UC_DEFAULT_WEIGHT;
@@ -642,7 +678,8 @@ void rule_fill_defaults(struct krelay_rule *r)
 		KRELAY_RULE_F_IDLE_TIMEOUT | KRELAY_RULE_F_BACKLOG |
 		KRELAY_RULE_F_SOURCE | KRELAY_RULE_F_MARK |
 		KRELAY_RULE_F_KEEPALIVE | KRELAY_RULE_F_MAXCONN |
-		KRELAY_RULE_F_ACL;
+		KRELAY_RULE_F_ACL | KRELAY_RULE_F_PROXY |
+		KRELAY_RULE_F_TRANSPARENT;
 }
 
 int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
@@ -656,6 +693,8 @@ int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
 	    a->idle_timeout_ms != b->idle_timeout_ms ||
 	    a->backlog != b->backlog || a->mark != b->mark ||
 	    a->keepalive_s != b->keepalive_s || a->maxconn != b->maxconn ||
+	    a->proxy_protocol != b->proxy_protocol ||
+	    a->transparent != b->transparent ||
 	    !endpoint_equal(&a->source, &b->source) || a->acl.n != b->acl.n)
 		return 0;
 	for (i = 0; i < a->nbackends; i++)

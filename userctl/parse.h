@@ -117,6 +117,11 @@ int acl_entry_equal(const struct krelay_acl_entry *a,
 int parse_sched(const char *s);
 const char *sched_name(uint8_t sched);
 const char *mode_name(uint8_t mode);
+/* PROXY protocol: "off", "v1", "v2"; parse_proxy() returns the enum or -1. */
+const char *proxy_name(uint8_t proxy);
+int parse_proxy(const char *s);
+/* "on" -> 1, "off" -> 0, anything else -1 (whole words only). */
+int parse_onoff(const char *s);
 
 /*
  * Backends in one cell: "10.0.0.1:80*2,10.0.0.2:80" (weight after "*" when

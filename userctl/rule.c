@@ -67,6 +67,11 @@ struct json_object *json_rule(const struct krelay_rule *r)
 		json_add_u64(o, "keepalive_s", r->keepalive_s);
 	if (r->present & KRELAY_RULE_F_MAXCONN)
 		json_add_u64(o, "maxconn", r->maxconn);
+	if (r->present & KRELAY_RULE_F_PROXY)
+		json_add_str(o, "proxy_protocol", proxy_name(r->proxy_protocol));
+	if (r->present & KRELAY_RULE_F_TRANSPARENT)
+		json_object_object_add(o, "transparent",
+				       json_object_new_boolean(r->transparent));
 	if (r->present & KRELAY_RULE_F_ACL)
 		json_object_object_add(o, "acl", json_acl(&r->acl));
 	if (r->present & KRELAY_RULE_F_STATS)
@@ -102,6 +107,11 @@ void rule_extra(const void *row, char *buf, size_t len)
 		ADD("%skeepalive %u", used ? " " : "", r->keepalive_s);
 	if ((r->present & KRELAY_RULE_F_MAXCONN) && r->maxconn)
 		ADD("%smaxconn %u", used ? " " : "", r->maxconn);
+	if ((r->present & KRELAY_RULE_F_PROXY) && r->proxy_protocol)
+		ADD("%sproxy-protocol %s", used ? " " : "",
+		    proxy_name(r->proxy_protocol));
+	if ((r->present & KRELAY_RULE_F_TRANSPARENT) && r->transparent)
+		ADD("%stransparent on", used ? " " : "");
 	if (r->present & KRELAY_RULE_F_ACL) {
 		for (i = 0; i < r->acl.n; i++) {
 			fmt_prefix(&r->acl.e[i], v, sizeof(v));

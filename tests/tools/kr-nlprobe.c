@@ -416,6 +416,12 @@ static void cases_options(void)
 	BAD_OPT("option: keepalive 32768", m_u32(&m, KRELAY_A_KEEPALIVE_S, 32768), ERANGE, "out of range");
 	BAD_OPT("option: maxconn 16777217", m_u32(&m, KRELAY_A_MAXCONN, 16777217), ERANGE, "out of range");
 	BAD_OPT("option: 8-byte maxconn", m_u64(&m, KRELAY_A_MAXCONN, 1), EINVAL, NULL);
+	BAD_OPT("option: proxy-protocol 3", m_u8(&m, KRELAY_A_PROXY_PROTOCOL, 3), ERANGE, "out of range");
+	BAD_OPT("option: transparent 2", m_u8(&m, KRELAY_A_TRANSPARENT, 2), ERANGE, "out of range");
+	BAD_OPT("option: 4-byte proxy-protocol", m_u32(&m, KRELAY_A_PROXY_PROTOCOL, 1), EINVAL, NULL);
+	BAD_OPT("option: transparent with a source address",
+		(m_u8(&m, KRELAY_A_TRANSPARENT, 1), m_addr(&m, KRELAY_A_SOURCE, "127.0.0.1", 0)),
+		EINVAL, "transparent and a source address exclude each other");
 	BAD_OPT("option: backlog 0", m_u32(&m, KRELAY_A_BACKLOG, 0), ERANGE, "out of range");
 	BAD_OPT("option: backlog 65536", m_u32(&m, KRELAY_A_BACKLOG, 65536), ERANGE, "out of range");
 	BAD_OPT("option: 2-byte mark", m_u16(&m, KRELAY_A_MARK, 1), EINVAL, NULL);

@@ -54,7 +54,7 @@ _userctl()
 
     local objects="rule backend acl conn stats monitor apply export trace help"
     local options="-j --json -p --pretty -s --stats -h --human -t --timestamp -o --output -V --version --help"
-    local rule_kw="to weight sched holddown mode connect-timeout idle-timeout backlog src mark keepalive maxconn allow deny"
+    local rule_kw="to weight sched holddown mode connect-timeout idle-timeout backlog src mark keepalive maxconn proxy-protocol transparent allow deny"
     local set_kw="$rule_kw acl"
 
     # Find the object and command typed so far (options come first).
@@ -166,6 +166,8 @@ _userctl()
             mode|m|mo|mod) _userctl_compgen "splice copy" ;;
             sched) _userctl_compgen "rr wrr lc" ;;
             keepalive|maxconn) _userctl_compgen "off" ;;
+            proxy-protocol) _userctl_compgen "v1 v2 off" ;;
+            transparent) _userctl_compgen "on off" ;;
             src) [[ $cmd == set ]] && _userctl_compgen "none" ;;
             acl) _userctl_compgen "flush" ;;
             to|weight|holddown|connect-timeout|idle-timeout|backlog|mark|allow|deny) ;;

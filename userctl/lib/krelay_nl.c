@@ -276,6 +276,8 @@ static const char *const top_attr_names[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_ACL]			= "acl",
 	[KRELAY_A_MAXCONN]		= "maxconn",
 	[KRELAY_A_RULES]		= "rules",
+	[KRELAY_A_PROXY_PROTOCOL]	= "proxy-protocol",
+	[KRELAY_A_TRANSPARENT]		= "transparent",
 };
 
 static const char *const addr_attr_names[KRELAY_ADDR_A_MAX + 1] = {
@@ -792,6 +794,12 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r,
 	if ((r->present & KRELAY_RULE_F_MAXCONN) && (r->maxconn || change) &&
 	    nla_put_u32(msg, KRELAY_A_MAXCONN, r->maxconn) < 0)
 		return -EMSGSIZE;
+	if ((r->present & KRELAY_RULE_F_PROXY) &&
+	    nla_put_u8(msg, KRELAY_A_PROXY_PROTOCOL, r->proxy_protocol) < 0)
+		return -EMSGSIZE;
+	if ((r->present & KRELAY_RULE_F_TRANSPARENT) &&
+	    nla_put_u8(msg, KRELAY_A_TRANSPARENT, r->transparent) < 0)
+		return -EMSGSIZE;
 	if (r->present & KRELAY_RULE_F_ACL) {
 		ret = put_acl(msg, &r->acl);
 		if (ret)
@@ -823,6 +831,8 @@ static const struct nla_policy top_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_ACL]			= { .type = NLA_NESTED },
 	[KRELAY_A_RULES]		= { .type = NLA_NESTED },
 	[KRELAY_A_MAXCONN]		= { .type = NLA_U32 },
+	[KRELAY_A_PROXY_PROTOCOL]	= { .type = NLA_U8 },
+	[KRELAY_A_TRANSPARENT]		= { .type = NLA_U8 },
 };
 
 static const struct nla_policy addr_policy[KRELAY_ADDR_A_MAX + 1] = {
@@ -1099,6 +1109,14 @@ static int parse_rule_attrs(struct nlattr **tb, struct krelay_rule *r)
 	if (tb[KRELAY_A_MAXCONN]) {
 		r->maxconn = nla_get_u32(tb[KRELAY_A_MAXCONN]);
 		r->present |= KRELAY_RULE_F_MAXCONN;
+	}
+	if (tb[KRELAY_A_PROXY_PROTOCOL]) {
+		r->proxy_protocol = nla_get_u8(tb[KRELAY_A_PROXY_PROTOCOL]);
+		r->present |= KRELAY_RULE_F_PROXY;
+	}
+	if (tb[KRELAY_A_TRANSPARENT]) {
+		r->transparent = nla_get_u8(tb[KRELAY_A_TRANSPARENT]);
+		r->present |= KRELAY_RULE_F_TRANSPARENT;
 	}
 	if (tb[KRELAY_A_ACL]) {
 		ret = get_acl(tb[KRELAY_A_ACL], &r->acl);

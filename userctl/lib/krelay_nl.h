@@ -103,6 +103,8 @@ enum {
 	KRELAY_RULE_F_KEEPALIVE		= 1u << 11,
 	KRELAY_RULE_F_ACL		= 1u << 12,
 	KRELAY_RULE_F_MAXCONN		= 1u << 13,
+	KRELAY_RULE_F_PROXY		= 1u << 14,	/* proxy_protocol */
+	KRELAY_RULE_F_TRANSPARENT	= 1u << 15,
 };
 
 /*
@@ -127,6 +129,8 @@ struct krelay_rule {
 	uint32_t mark;
 	uint32_t keepalive_s;
 	uint32_t maxconn;		/* 0: no limit */
+	uint8_t proxy_protocol;		/* enum krelay_proxy_protocol */
+	uint8_t transparent;		/* 0 or 1 */
 	struct krelay_acl acl;
 	struct krelay_stats stats;
 };

@@ -65,7 +65,8 @@ static const char *const dict[] = {
 	"\r", "0", "255", "256", "65535", "65536", "4294967295", "4294967296",
 	"0.0.0.0", "[::1]", "allow ", "deny ", "logfile", "timeout=", "backend=",
 	"weight=", "src=", "keepalive=", "sched=", "holddown=", "mode=",
-	"connect-timeout=", "idle-timeout=", "backlog=", "mark=", "/udp", "ms",
+	"connect-timeout=", "idle-timeout=", "backlog=", "mark=", "proxy-protocol=",
+	"transparent=", "v1", "v2", "on", "/udp", "ms",
 	"d", "to", "weight", "id", "help", "off", "none", "flush", "-", "--",
 	"\xff", "%s%n",
 };

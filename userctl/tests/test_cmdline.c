@@ -460,6 +460,46 @@ static void test_rule_features(void **state)
 	bad("rule set id 3 acl frob", "acl frob");
 }
 
+/* issue 21: PROXY protocol and transparency */
+static void test_proxy_transparent(void **state)
+{
+	struct userctl_cmd c;
+	struct krelay_rule *r = &c.rule;
+
+	(void)state;
+	ok("rule add :9000 to 10.0.0.1:80 proxy-protocol v1", &c);
+	assert_int_equal(r->proxy_protocol, KRELAY_PROXY_V1);
+	assert_true(r->present & KRELAY_RULE_F_PROXY);
+	assert_false(r->present & KRELAY_RULE_F_TRANSPARENT);
+	ok("rule add [::]:9000 to [::1]:80 proxy-protocol v2 transparent on", &c);
+	assert_int_equal(r->proxy_protocol, KRELAY_PROXY_V2);
+	assert_int_equal(r->transparent, 1);
+	assert_true(r->present & KRELAY_RULE_F_TRANSPARENT);
+	ok("rule set :9000 proxy-protocol off transparent off", &c);
+	assert_int_equal(r->proxy_protocol, KRELAY_PROXY_OFF);
+	assert_int_equal(r->transparent, 0);
+	assert_true(r->present & KRELAY_RULE_F_PROXY);
+	assert_true(r->present & KRELAY_RULE_F_TRANSPARENT);
+	/* abbreviations: "prox", "tr"; a bare "t" still means "to" */
+	ok("r a :1 t 1.1.1.1:1 prox v2 tr on", &c);
+	assert_int_equal(r->nbackends, 1);
+	assert_int_equal(r->proxy_protocol, KRELAY_PROXY_V2);
+	assert_int_equal(r->transparent, 1);
+
+	bad("rule add :1 to 1.1.1.1:1 proxy-protocol v3",
+	    "invalid proxy-protocol \"v3\": expected v1, v2 or off");
+	bad("rule add :1 to 1.1.1.1:1 proxy-protocol v", "invalid proxy-protocol \"v\"");
+	bad("rule add :1 to 1.1.1.1:1 proxy-protocol on", "invalid proxy-protocol \"on\"");
+	bad("rule add :1 to 1.1.1.1:1 proxy-protocol", "missing value after \"proxy-protocol\"");
+	bad("rule add :1 to 1.1.1.1:1 proxy-protocol v1 proxy-protocol v2",
+	    "\"proxy-protocol\" given twice");
+	bad("rule add :1 to 1.1.1.1:1 transparent yes",
+	    "invalid transparent \"yes\": expected on or off");
+	bad("rule add :1 to 1.1.1.1:1 transparent 1", "invalid transparent \"1\"");
+	bad("rule add :1 to 1.1.1.1:1 transparent on transparent off",
+	    "\"transparent\" given twice");
+}
+
 static void test_backend_acl(void **state)
 {
 	struct userctl_cmd c;
@@ -605,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_rule_ref_cmds),
 		cmocka_unit_test(test_conn_stats),
 		cmocka_unit_test(test_rule_features),
+		cmocka_unit_test(test_proxy_transparent),
 		cmocka_unit_test(test_backend_acl),
 		cmocka_unit_test(test_monitor_apply),
 		cmocka_unit_test(test_trace),

@@ -147,6 +147,25 @@ static void test_good(void **state)
 	assert_int_equal(r->backlog, 256);
 	assert_int_equal(r->mark, 7);
 	assert_int_equal(r->idle_timeout_ms, 1500);
+	assert_int_equal(r->proxy_protocol, KRELAY_PROXY_OFF);
+	assert_int_equal(r->transparent, 0);
+	config_free(&cfg);
+
+	/* issue 21: PROXY protocol and transparency, read and written */
+	good("0.0.0.0 80 10.0.0.1 80 [proxy-protocol=v2,transparent=on]\n"
+	     ":: 81 ::1 81 [proxy-protocol=v1]\n", &cfg, &w);
+	assert_int_equal(cfg.nrules, 2);
+	assert_int_equal(cfg.rules[0].proxy_protocol, KRELAY_PROXY_V2);
+	assert_int_equal(cfg.rules[0].transparent, 1);
+	assert_int_equal(cfg.rules[1].proxy_protocol, KRELAY_PROXY_V1);
+	assert_int_equal(cfg.rules[1].transparent, 0);
+	{
+		char *t = export(&cfg);
+
+		assert_non_null(strstr(t, "0.0.0.0 80 10.0.0.1 80 [proxy-protocol=v2,transparent=on]\n"));
+		assert_non_null(strstr(t, ":: 81 ::1 81 [proxy-protocol=v1]\n"));
+		free(t);
+	}
 	config_free(&cfg);
 
 	/* maxconn of the rule and of its backends */
@@ -214,6 +233,12 @@ static void test_bad(void **state)
 	bad("0.0.0.0 80 1.1.1.1 80 [connect-timeout=0]\n", "t.conf:1:40: invalid connect-timeout");
 	bad("0.0.0.0 80 1.1.1.1 80 [backlog=0]\n", "t.conf:1:32: invalid backlog");
 	bad("0.0.0.0 80 1.1.1.1 80 [mark=-1]\n", "t.conf:1:29: invalid mark");
+	bad("0.0.0.0 80 1.1.1.1 80 [proxy-protocol=v3]\n",
+	    "t.conf:1:39: invalid proxy-protocol \"v3\": expected v1, v2 or off");
+	bad("0.0.0.0 80 1.1.1.1 80 [transparent=yes]\n",
+	    "t.conf:1:36: invalid transparent \"yes\": expected on or off");
+	bad("0.0.0.0 80 1.1.1.1 80 [transparent=on,transparent=off]\n",
+	    "t.conf:1:39: option \"transparent\" given twice");
 	bad("0.0.0.0 80 1.1.1.1 80 [src=host]\n", "t.conf:1:28: invalid address \"host\"");
 	bad("0.0.0.0 80 1.1.1.1 80 [a=1,,b=2]\n", "t.conf:1:24: unknown option \"a\"");
 	bad("0.0.0.0 80 1.1.1.1 80 [timeout=1,,mark=2]\n", "t.conf:1:34: empty option");
@@ -245,6 +270,9 @@ static void test_round_trip(void **state)
 		":: 9090 ::1 90 [backend=10.0.0.2:80/3,weight=2,sched=wrr,holddown=0,mode=copy,connect-timeout=2s,backlog=256,mark=7,idle-timeout=1500ms,src=[::1]:4000]\n",
 		"1.2.3.4 1 5.6.7.8 2\n",
 		"1.2.3.4 1 5.6.7.8 2 [maxconn=100,backend-maxconn=5,backend=5.6.7.9:2/1/7,backend=5.6.7.10:2/3]\n",
+		"0.0.0.0 80 10.0.0.1 80 [proxy-protocol=v1,transparent=on]\n"
+		":: 81 ::1 81 [proxy-protocol=v2,transparent=off]\n"
+		"0.0.0.0 82 10.0.0.1 82 [proxy-protocol=off]\n",
 		"",
 	};
 	size_t i;

@@ -44,7 +44,8 @@
  *     optional: KRELAY_A_SCHED, KRELAY_A_HOLDDOWN_MS, KRELAY_A_MODE,
  *               KRELAY_A_CONNECT_TIMEOUT_MS, KRELAY_A_IDLE_TIMEOUT_MS,
  *               KRELAY_A_BACKLOG, KRELAY_A_SOURCE, KRELAY_A_MARK,
- *               KRELAY_A_KEEPALIVE_S, KRELAY_A_MAXCONN, KRELAY_A_ACL
+ *               KRELAY_A_KEEPALIVE_S, KRELAY_A_MAXCONN,
+ *               KRELAY_A_PROXY_PROTOCOL, KRELAY_A_TRANSPARENT, KRELAY_A_ACL
  *     reply:    the new rule, as KRELAY_CMD_RULE_GET returns it.
  * KRELAY_CMD_RULE_DEL   (admin) delete a rule and abort its connections.
  *     required: KRELAY_A_RULE_ID or KRELAY_A_LISTEN
@@ -55,7 +56,9 @@
  *               KRELAY_A_MODE, KRELAY_A_CONNECT_TIMEOUT_MS,
  *               KRELAY_A_IDLE_TIMEOUT_MS, KRELAY_A_BACKLOG,
  *               KRELAY_A_SOURCE (if set), KRELAY_A_MARK, KRELAY_A_KEEPALIVE_S,
- *               KRELAY_A_MAXCONN, KRELAY_A_ACL (if not empty), KRELAY_A_STATS
+ *               KRELAY_A_MAXCONN, KRELAY_A_PROXY_PROTOCOL,
+ *               KRELAY_A_TRANSPARENT, KRELAY_A_ACL (if not empty),
+ *               KRELAY_A_STATS
  * KRELAY_CMD_RULE_SET   (admin) change a live rule (KRELAY_A_RULE_ID or
  *                       KRELAY_A_LISTEN names it) in one transaction: any of
  *                       the optional attributes of RULE_NEW, and
@@ -94,6 +97,20 @@
  *                       backend.  "Down" is sent when a connect to it fails;
  *                       "up" when a connect to a backend marked down (or
  *                       whose hold-down just ended) succeeds.
+ *
+ * PROXY protocol (KRELAY_A_PROXY_PROTOCOL): each backend connection starts
+ * with a PROXY header (v1 text or v2 binary, TCP4 or TCP6, never LOCAL)
+ * naming the client and the address it connected to, sent before any
+ * client byte, again on the new socket after a failover.  Its bytes count
+ * in BYTES_TO_BACKEND (and BYTES_COPIED).
+ *
+ * Transparency (KRELAY_A_TRANSPARENT): backend sockets get IP_TRANSPARENT
+ * and are bound to the client's address (the port is chosen by the
+ * kernel), so backends see the client; the replies must be routed back to
+ * the relay's host and delivered locally (policy routing, see userctl(8)).
+ * It excludes KRELAY_A_SOURCE, and every backend must have the listen
+ * address's family.  The rule creator's CAP_NET_ADMIN in the netns' user
+ * namespace is all it takes, as for IP_TRANSPARENT itself.
  *
  * Empty nests are meaningful (an empty KRELAY_A_ACL clears an ACL, an empty
  * KRELAY_A_SOURCE removes the source, an empty KRELAY_A_RULES deletes every
