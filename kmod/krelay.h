@@ -257,6 +257,7 @@ enum krelay_conn_flag {
 	KRELAY_CF_INIT,		/* being set up: runs of the work do nothing */
 	KRELAY_CF_ABORT,	/* abort requested (CONN_DEL, rule delete, exit) */
 	KRELAY_CF_TIMER,	/* timer fired */
+	KRELAY_CF_RESET,	/* one side was reset: draining to the other */
 };
 
 struct krelay_conn {
@@ -272,6 +273,7 @@ struct krelay_conn {
 	unsigned long created;
 	unsigned long last_active;
 	unsigned long idle_timeout;	/* jiffies, 0 = off */
+	unsigned long drain_until;	/* with RESET: jiffies */
 	int connect_err;		/* synchronous kernel_connect() failure */
 	struct krelay_backend *be;	/* the backend tried or connected */
 	u64 tried;			/* backends tried, by index in cfg @gen */
@@ -279,6 +281,8 @@ struct krelay_conn {
 	u8 tries_left;
 	u8 state;			/* enum krelay_conn_state */
 	u8 mode;			/* enum krelay_mode */
+	u8 drain_dir;			/* with RESET: the direction still moving */
+	bool drained;			/* with RESET: its source is empty */
 	bool dead;
 	union krelay_addr client;
 	struct krelay_saved_cb saved[2];	/* [0] client, [1] backend */
