@@ -411,6 +411,11 @@ static int krelay_conn_connect(struct krelay_conn *c)
 			       IPPROTO_TCP, &sock);
 	if (err)
 		return err;
+	err = krelay_sk_set_memcg(sock->sk, c->rule->memcg);
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
 	if (mark)
 		sock_set_mark(sock->sk, mark);
 	if (keepalive)
@@ -720,10 +725,13 @@ static int krelay_conn_relay(struct krelay_conn *c)
 static void krelay_conn_work(struct work_struct *work)
 {
 	struct krelay_conn *c = container_of(work, struct krelay_conn, work);
+	struct mem_cgroup *old_memcg;
 	int outcome = 0;
 
 	if (c->dead || test_bit(KRELAY_CF_INIT, &c->flags))
 		goto out;
+	/* our allocations are the rule's creator's (memcg.c) */
+	old_memcg = set_active_memcg(c->rule->memcg);
 	krelay_stat_inc(&c->rule->stats, KRELAY_STATS_A_WORK_RUNS);
 
 	if (test_bit(KRELAY_CF_ABORT, &c->flags))
@@ -736,6 +744,7 @@ static void krelay_conn_work(struct work_struct *work)
 
 	if (outcome)
 		krelay_conn_teardown(c, outcome);
+	set_active_memcg(old_memcg);
 out:
 	krelay_conn_put(c);
 }
@@ -779,6 +788,16 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	if (READ_ONCE(csock->sk->sk_user_data) ||
 	    inet_csk_has_ulp(csock->sk)) {
 		net_info_ratelimited("krelay: rule %u: accepted socket is owned by a ULP or sockmap, reset\n",
+				     rule->id);
+		goto err_reject;
+	}
+
+	/*
+	 * The socket's memory is the rule creator's, like the listener's.
+	 * Refused when it is at its limit already.
+	 */
+	if (krelay_sk_set_memcg(csock->sk, rule->memcg)) {
+		net_info_ratelimited("krelay: rule %u: the rule's memory cgroup cannot take an accepted socket, reset\n",
 				     rule->id);
 		goto err_reject;
 	}

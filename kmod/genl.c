@@ -9,8 +9,10 @@
  * Permissions: rules and connections are per-netns objects, so mutating
  * commands need CAP_NET_ADMIN in the user namespace that owns the netns
  * (GENL_UNS_ADMIN_PERM), as for most network configuration; a container
- * root can manage its own relays but not the host's.  Reading is open to
- * every process of the netns.
+ * root can manage its own relays but not the host's.  The module parameter
+ * userns_admin=0 (main.c) narrows that to CAP_NET_ADMIN in the initial
+ * user namespace (krelay_pre_doit()).  Reading is open to every process of
+ * the netns.
  */
 
 #include <linux/jiffies.h>
@@ -78,6 +80,23 @@ static struct krelay_rule *krelay_rule_lookup(struct krelay_net *kn,
 		rule = by_addr;
 	}
 	return rule;
+}
+
+/*
+ * Every doit: with userns_admin=0, a mutating command (one the core checked
+ * for GENL_UNS_ADMIN_PERM) also needs CAP_NET_ADMIN in the initial user
+ * namespace, whichever netns it is for.
+ */
+static int krelay_pre_doit(const struct krelay_genl_op *ops,
+			   struct sk_buff *skb, struct genl_info *info)
+{
+	if (!(ops->flags & GENL_UNS_ADMIN_PERM) ||
+	    READ_ONCE(krelay_userns_admin) ||
+	    netlink_capable(skb, CAP_NET_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG_MOD(info->extack,
+			   "changes need CAP_NET_ADMIN in the initial user namespace (module parameter userns_admin=0)");
+	return -EPERM;
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -678,6 +697,7 @@ struct genl_family krelay_family __ro_after_init = {
 	 * kn->lock; lookups, gets and dumps read under RCU.
 	 */
 	.parallel_ops = true,
+	.pre_doit = krelay_pre_doit,
 	.module = THIS_MODULE,
 	.ops = krelay_ops,
 	.n_ops = ARRAY_SIZE(krelay_ops),

@@ -56,6 +56,7 @@
 #include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/sched/mm.h>
 #include <linux/socket.h>
 #include <linux/timer.h>
 #include <linux/types.h>
@@ -66,6 +67,7 @@
 #include <net/sock.h>
 #include <linux/krelay.h>
 
+struct mem_cgroup;
 struct net;
 struct sk_buff;
 struct netlink_ext_ack;
@@ -214,6 +216,7 @@ struct krelay_rule {
 	/* listener's original sk_data_ready, also that of accepted sockets */
 	void (*saved_data_ready)(struct sock *sk);
 	struct work_struct accept_work;
+	struct mem_cgroup *memcg;	/* the creator's, referenced; or NULL */
 	atomic_t nconns;
 	struct krelay_stats stats;
 };
@@ -293,6 +296,7 @@ struct krelay_conn {
 /* main.c */
 extern struct workqueue_struct *krelay_wq;
 extern bool krelay_bh_forward;
+extern bool krelay_userns_admin;
 extern struct kmem_cache *krelay_conn_cache;
 extern wait_queue_head_t krelay_waitq;
 struct krelay_net *krelay_net(const struct net *net);
@@ -330,6 +334,28 @@ void krelay_backend_failed(struct krelay_rule *rule, struct krelay_backend *be,
 			   u32 holddown_ms);
 void krelay_backend_connected(struct krelay_rule *rule,
 			      struct krelay_backend *be);
+
+/* memcg.c */
+#ifdef CONFIG_MEMCG
+struct mem_cgroup *krelay_memcg_from_sk(struct sock *sk);
+void krelay_memcg_put(struct mem_cgroup *memcg);
+int krelay_sk_set_memcg(struct sock *sk, struct mem_cgroup *memcg);
+#else
+static inline struct mem_cgroup *krelay_memcg_from_sk(struct sock *sk)
+{
+	return NULL;
+}
+
+static inline void krelay_memcg_put(struct mem_cgroup *memcg)
+{
+}
+
+static inline int krelay_sk_set_memcg(struct sock *sk,
+				      struct mem_cgroup *memcg)
+{
+	return 0;
+}
+#endif
 
 /* splice.c, copy.c: move what is readable, see struct krelay_pump */
 void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p);

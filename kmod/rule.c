@@ -62,6 +62,7 @@ void krelay_rule_put(struct krelay_rule *rule)
 	/* dumps may still be reading both under RCU */
 	cfg = rcu_dereference_protected(rule->cfg, true);
 	krelay_cfg_free_rcu(cfg);
+	krelay_memcg_put(rule->memcg);
 	kfree_rcu(rule, rcu);
 }
 
@@ -107,9 +108,12 @@ static void krelay_accept_work(struct work_struct *work)
 {
 	struct krelay_rule *rule = container_of(work, struct krelay_rule,
 						accept_work);
+	struct mem_cgroup *old_memcg;
 	struct socket *csock;
 	int err;
 
+	/* what accepting allocates is the rule's creator's (memcg.c) */
+	old_memcg = set_active_memcg(rule->memcg);
 	while (!READ_ONCE(rule->dying)) {
 		err = kernel_accept(rule->lsock, &csock, O_NONBLOCK);
 		if (err == -EAGAIN)
@@ -122,6 +126,7 @@ static void krelay_accept_work(struct work_struct *work)
 		krelay_conn_accept(rule, csock);
 		cond_resched();
 	}
+	set_active_memcg(old_memcg);
 }
 
 static void krelay_bind_error(struct netlink_ext_ack *extack, int err,
@@ -174,7 +179,8 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 		return ERR_PTR(-EEXIST);
 	}
 
-	rule = kzalloc(sizeof(*rule), GFP_KERNEL);
+	/* charged to the creator's memcg: we run in its task (memcg.c) */
+	rule = kzalloc(sizeof(*rule), GFP_KERNEL_ACCOUNT);
 	if (!rule) {
 		NL_SET_ERR_MSG_MOD(extack, "out of memory");
 		return ERR_PTR(-ENOMEM);
@@ -211,6 +217,7 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 	rule->listen = *listen;
 	rule->backlog = backlog;
 	rule->lsock = sock;
+	rule->memcg = krelay_memcg_from_sk(sock->sk);
 	RCU_INIT_POINTER(rule->cfg, cfg);
 	spin_lock_init(&rule->sched_lock);
 	INIT_WORK(&rule->accept_work, krelay_accept_work);
@@ -227,6 +234,7 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 
 err_unhook:
 	krelay_listen_unhook(rule);
+	krelay_memcg_put(rule->memcg);
 err_sock:
 	sock_release(sock);
 err_free:
