@@ -156,6 +156,7 @@ static int krelay_cmd_rule_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct krelay_net *kn = krelay_net(genl_info_net(info));
 	struct krelay_rule *rule;
+	LIST_HEAD(gone);
 	int err = 0;
 
 	mutex_lock(&kn->lock);
@@ -163,8 +164,10 @@ static int krelay_cmd_rule_del(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(rule))
 		err = PTR_ERR(rule);
 	else
-		krelay_rule_delete(rule);
+		krelay_rule_delete(rule, &gone);
 	mutex_unlock(&kn->lock);
+	/* the listener is closed: its address may be reused meanwhile */
+	krelay_rules_reap(&gone);
 	return err;
 }
 
@@ -540,6 +543,7 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 	struct krelay_acl *acl = NULL;
 	const struct nlattr *entry;
 	int n = 0, i, rem, err = 0;
+	LIST_HEAD(gone);
 	bool keep;
 
 	if (!attrs[KRELAY_A_RULES]) {
@@ -581,7 +585,7 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 		for (i = 0; i < n && !keep; i++)
 			keep = items[i].rule == rule;
 		if (!keep)
-			krelay_rule_delete(rule);
+			krelay_rule_delete(rule, &gone);
 	}
 	for (i = 0; i < n; i++) {
 		struct krelay_ruleset_item *it = &items[i];
@@ -599,6 +603,7 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 	if (attrs[KRELAY_A_ACL])
 		krelay_acl_replace(kn, acl);
 	mutex_unlock(&kn->lock);
+	krelay_rules_reap(&gone);
 	kvfree(items);
 	return 0;
 
@@ -606,11 +611,12 @@ undo:
 	/* entries before @i were parsed; the failing one cleaned up after itself */
 	while (i--) {
 		if (items[i].is_new)
-			krelay_rule_discard(items[i].rule);
+			krelay_rule_discard(items[i].rule, &gone);
 		else
 			krelay_cfg_free(items[i].cfg);
 	}
 	mutex_unlock(&kn->lock);
+	krelay_rules_reap(&gone);
 	kvfree(items);
 	kfree(acl);
 	return err;

@@ -208,6 +208,8 @@ struct krelay_rule {
 	u32 id;
 	u32 backlog;
 	bool dying;
+	bool unlinked;			/* deleted (not a discarded prepared rule) */
+	struct list_head gone;		/* stopped, waiting for krelay_rules_reap() */
 	union krelay_addr listen;
 	struct krelay_rule_cfg __rcu *cfg;
 	atomic_t rr;			/* round-robin position */
@@ -307,8 +309,9 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 					struct krelay_rule_cfg *cfg, u32 backlog,
 					struct netlink_ext_ack *extack);
 void krelay_rule_link(struct krelay_rule *rule);
-void krelay_rule_discard(struct krelay_rule *rule);
-void krelay_rule_delete(struct krelay_rule *rule);
+void krelay_rule_discard(struct krelay_rule *rule, struct list_head *gone);
+void krelay_rule_delete(struct krelay_rule *rule, struct list_head *gone);
+void krelay_rules_reap(struct list_head *gone);
 void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg);
 void krelay_rule_set_backlog(struct krelay_rule *rule, u32 backlog);
 struct krelay_rule *krelay_rule_find_id(struct krelay_net *kn, u32 id);

@@ -114,11 +114,13 @@ static void __net_exit krelay_net_pre_exit(struct net *net)
 {
 	struct krelay_net *kn = krelay_net(net);
 	struct krelay_rule *rule, *tmp;
+	LIST_HEAD(gone);
 
 	mutex_lock(&kn->lock);
 	list_for_each_entry_safe(rule, tmp, &kn->rules, list)
-		krelay_rule_delete(rule);
+		krelay_rule_delete(rule, &gone);
 	mutex_unlock(&kn->lock);
+	krelay_rules_reap(&gone);
 
 	wait_event(krelay_waitq, !atomic_read(&kn->nconns));
 }

@@ -254,8 +254,11 @@ void krelay_rule_link(struct krelay_rule *rule)
 
 /*
  * Stop a rule: restore the listener callback (no new accept work can be
- * queued), cancel the accept work (no new connections), close the listener,
- * then abort the connections and wait until they are gone.
+ * queued), cancel the accept work (no new connections), close the listener
+ * (its address is free from here on), then abort the connections.  Their
+ * teardown is waited for by krelay_rules_reap(), after kn->lock is dropped:
+ * it may take long (thousands of connections), and other changes of the
+ * netns must not wait for it.
  */
 static void krelay_rule_stop(struct krelay_rule *rule)
 {
@@ -267,25 +270,24 @@ static void krelay_rule_stop(struct krelay_rule *rule)
 	rule->lsock = NULL;
 
 	krelay_conn_abort_all(rule->kn, rule);
-	wait_event(krelay_waitq, !atomic_read(&rule->nconns));
 }
 
 /*
- * Drop a prepared rule that was never linked (a transaction failed).  Its
- * snapshot goes with it.  Caller holds kn->lock.
+ * Stop a prepared rule that was never linked (a transaction failed) and
+ * put it on @gone for krelay_rules_reap().  Caller holds kn->lock.
  */
-void krelay_rule_discard(struct krelay_rule *rule)
+void krelay_rule_discard(struct krelay_rule *rule, struct list_head *gone)
 {
 	lockdep_assert_held(&rule->kn->lock);
 	krelay_rule_stop(rule);
-	krelay_rule_put(rule);
+	list_add_tail(&rule->gone, gone);
 }
 
 /*
- * Unlink and stop a rule.  Caller holds kn->lock; the list's reference is
- * dropped here.
+ * Unlink and stop a rule, and put it on @gone, where krelay_rules_reap()
+ * finishes it.  Caller holds kn->lock.
  */
-void krelay_rule_delete(struct krelay_rule *rule)
+void krelay_rule_delete(struct krelay_rule *rule, struct list_head *gone)
 {
 	struct krelay_net *kn = rule->kn;
 
@@ -293,9 +295,28 @@ void krelay_rule_delete(struct krelay_rule *rule)
 
 	list_del_rcu(&rule->list);
 	kn->rule_count--;
+	rule->unlinked = true;
 	krelay_rule_stop(rule);
-	krelay_notify_rule(rule, KRELAY_CMD_RULE_DEL);
-	krelay_rule_put(rule);
+	list_add_tail(&rule->gone, gone);
+}
+
+/*
+ * The rest of a deletion, without kn->lock: wait until each rule on @gone
+ * has no connection left, announce the deleted ones (with their final
+ * counters) and drop the list's reference.  Other changes of the netns may
+ * run meanwhile; the rules are unreachable for them.
+ */
+void krelay_rules_reap(struct list_head *gone)
+{
+	struct krelay_rule *rule, *tmp;
+
+	list_for_each_entry_safe(rule, tmp, gone, gone) {
+		list_del(&rule->gone);
+		wait_event(krelay_waitq, !atomic_read(&rule->nconns));
+		if (rule->unlinked)
+			krelay_notify_rule(rule, KRELAY_CMD_RULE_DEL);
+		krelay_rule_put(rule);
+	}
 }
 
 /*
