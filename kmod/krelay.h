@@ -6,6 +6,9 @@
  *
  * krelay_net (one per netns, pernet storage): @lock (mutex) serializes every
  *   configuration change of the netns (rule create/delete/set, netns exit).
+ *   Deleting a rule unlinks it, closes its listener and aborts its
+ *   connections under @lock; waiting for their teardown happens after
+ *   @lock is dropped (krelay_rules_reap()).
  *   @rules is an RCU list kept sorted by rule id: writers hold @lock,
  *   readers (dumps, STATS_GET, doit lookups) use rcu_read_lock().
  *   @conns maps connection id -> connection; it is written only from
