@@ -564,13 +564,15 @@ static int krelay_conn_connecting(struct krelay_conn *c)
 /*
  * A socket that was reset or failed: an RST or a fatal error sets sk_err
  * and closes it (tcp_done()).  Our own sends or receives may consume
- * sk_err (sock_error()); the closed state remains.  An established socket
- * of ours reaches TCP_CLOSE in no other way: a clean close needs both FINs,
- * and the connection ends when both directions have ended.
+ * sk_err (sock_error()); the closed state remains.  A clean close reaches
+ * TCP_CLOSE too (entering TIME_WAIT closes the full socket), but only
+ * after the peer's FIN, which set SOCK_DONE; an RST or error does not.
  */
 static bool krelay_sock_failed(const struct sock *sk)
 {
-	return READ_ONCE(sk->sk_err) || READ_ONCE(sk->sk_state) == TCP_CLOSE;
+	return READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_state) == TCP_CLOSE &&
+		!sock_flag(sk, SOCK_DONE));
 }
 
 /*
@@ -660,8 +662,12 @@ static int krelay_conn_drain(struct krelay_conn *c)
 		c->drained = true;
 	}
 
-	/* set before the test: an ACK after it finds the bit and calls us */
 	set_bit(SOCK_NOSPACE, &d->dst->flags);
+	/*
+	 * Bit before test, paired with the smp_mb() in tcp_check_space()
+	 * between an ACK's update of snd_una and its test of the bit: either
+	 * we see the ACK, or it sees the bit and calls sk_write_space.
+	 */
 	smp_mb__after_atomic();
 	if (!krelay_sock_flushed(dst))
 		return 0;
