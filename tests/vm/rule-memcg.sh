@@ -7,7 +7,7 @@
 #    backend that never reads; with many connections' data sitting in the
 #    relay, tenant's memory.stat shows it (sock and slab), and all of it is
 #    given back when the connections end;
-#  - with memory.max 16M, the tenant's relay runs into that limit (its
+#  - with memory.max 4M, the tenant's relay runs into that limit (its
 #    memory.events "max" counts), while a rule of the host keeps relaying;
 #  - the module parameter userns_admin=0 refuses changes by user-namespace
 #    root with its own netns (unshare -Urn), with a message saying why;
@@ -62,11 +62,11 @@ wait_until $((10 * TS)) sock_at_most $((sock0 + 65536))
 t_ge "tenant's sock memory given back" $((sock0 + 65536)) "$(memstat tenant sock)"
 
 # --- a tenant with a memory limit ---------------------------------------------
-echo 16M >$CG/small/memory.max
+echo 4M >$CG/small/memory.max
 t_check "small: rule add" in_cg small userctl rule add 127.0.0.1:9002 to 127.0.0.1:7000
 t_check "host: rule add" userctl rule add 127.0.0.1:9003 to 127.0.0.1:7001
 max0=$(memevent small max)
-in_cg clients kr-xfer -c 127.0.0.1:9002 --mode fill -n 200 -j 200 --max 4M --stall 20 -q >/tmp/fill2.out 2>&1 &
+in_cg clients kr-xfer -c 127.0.0.1:9002 --mode fill -n 60 -j 60 --max 4M --stall 20 -q >/tmp/fill2.out 2>&1 &
 f3=$!
 hit_max() { [ "$(memevent small max)" -gt "$max0" ]; }
 t_check "the tenant's relay runs into its memory.max" wait_until $((40 * TS)) hit_max
