@@ -52,7 +52,8 @@ for i in $(seq 100); do
 done
 add_ms=$(ms_since "$ta")
 tb=$(now)
-add 127.0.0.1:9002
+# (above the local port range: the relayed connections may use any port in it)
+add 127.0.0.1:65001
 add2_rc=$?
 add2_ms=$(ms_since "$tb")
 kill -0 $deleter 2>/dev/null && del_running=yes || del_running=no
@@ -71,6 +72,6 @@ t_eq "rule add of another rule during the teardown succeeded" "$add2_rc" 0
 t_eq "the deletion was still waiting when both were done" "$del_running" yes
 t_eq "no connection left" "$(stat_of active)" 0
 t_eq "kr-echo answers through the new rule" "$(kr-oob -t $((10 * TS)) 127.0.0.1:9000 2>/dev/null)" helloworld
-t_check "rule del (new rules)" sh -c 'userctl rule del 127.0.0.1:9000 && userctl rule del 127.0.0.1:9002'
+t_check "rule del (new rules)" sh -c 'userctl rule del 127.0.0.1:9000 && userctl rule del 127.0.0.1:65001'
 kill $holder
 krelay_unload
