@@ -40,15 +40,16 @@ deleter=$!
 # teardown: the deleted rule is unlinked and its listener closed at once,
 # so its address can be taken again right away (until then the add is
 # refused: the address is in use).  Holding the netns' lock for the wait
-# made these adds wait for the whole teardown.  They run at nice -20 (the
-# deletion was started before): the teardown's kworkers keep both CPUs busy.
-renice -n -20 -p $$ >/dev/null
+# made these adds wait for the whole teardown.  They run at nice -20, as
+# does kr-nlping (the deletion was started before): the teardown's kworkers
+# keep both CPUs busy.
+renice -n -20 -p $$ $pinger >/dev/null
 add() { userctl rule add "$1" to 127.0.0.1:7001 >/dev/null 2>>/tmp/add.err; }
 ta=$(now)
 add_rc=1
 for i in $(seq 100); do
 	add 127.0.0.1:9000 && { add_rc=0; break; }
-	usleep 50000
+	usleep 100000
 done
 add_ms=$(ms_since "$ta")
 tb=$(now)
