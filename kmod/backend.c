@@ -31,7 +31,7 @@ struct krelay_rule_cfg *krelay_cfg_alloc(u32 nbackends)
 {
 	struct krelay_rule_cfg *cfg;
 
-	cfg = kzalloc(struct_size(cfg, be, nbackends), GFP_KERNEL);
+	cfg = kzalloc(struct_size(cfg, be, nbackends), GFP_KERNEL_ACCOUNT);
 	if (cfg)
 		cfg->nbackends = nbackends;
 	return cfg;

@@ -24,6 +24,13 @@
 #define GENL_UNS_ADMIN_PERM GENL_ADMIN_PERM
 #endif
 
+/* 6.2+: handlers and pre_doit are given the split (do or dump) op. */
+#ifdef KRELAY_HAVE_GENL_SPLIT_OPS
+#define krelay_genl_op genl_split_ops
+#else
+#define krelay_genl_op genl_ops
+#endif
+
 /*
  * Formatted extack messages (6.3+).  Older kernels only carry a pointer to
  * a static string, so callers also give a plain fallback text.

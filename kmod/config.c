@@ -224,7 +224,7 @@ int krelay_parse_acl(const struct nlattr *nest, struct krelay_acl **out,
 		return -E2BIG;
 	}
 
-	acl = kzalloc(struct_size(acl, e, n), GFP_KERNEL);
+	acl = kzalloc(struct_size(acl, e, n), GFP_KERNEL_ACCOUNT);
 	if (!acl)
 		return -ENOMEM;
 	nla_for_each_nested(entry, nest, rem) {
@@ -247,7 +247,7 @@ static struct krelay_acl *krelay_acl_dup(const struct krelay_acl *acl)
 {
 	if (!acl)
 		return NULL;
-	return kmemdup(acl, struct_size(acl, e, acl->n), GFP_KERNEL);
+	return kmemdup(acl, struct_size(acl, e, acl->n), GFP_KERNEL_ACCOUNT);
 }
 
 /* The backend object for @a: the one @old has for it, or a new one. */
@@ -265,7 +265,7 @@ static struct krelay_backend *krelay_backend_for(const struct krelay_rule_cfg *o
 		}
 	}
 
-	be = kzalloc(sizeof(*be), GFP_KERNEL);
+	be = kzalloc(sizeof(*be), GFP_KERNEL_ACCOUNT);
 	if (!be)
 		return NULL;
 	refcount_set(&be->refcnt, 1);

@@ -14,9 +14,14 @@
  * Endings, and what the peers see:
  * - both directions reached end of stream: CLOSED, closed normally (the
  *   FINs were already passed on; unsent data is still delivered);
- * - any other ending (RST or error on either side, backend refused or
- *   unreachable, connect or idle timeout, abort): both sockets are closed
- *   with SO_LINGER 0, i.e. with an RST, so the client learns at once.
+ * - one side reset (or failed with a socket error) while established: what
+ *   it sent before is still passed on, and what its peer's send queue holds
+ *   is still delivered, as a direct peer would have received both; then the
+ *   peer is reset too (RESET; see krelay_conn_drain(), at most
+ *   KRELAY_RESET_DRAIN_MS);
+ * - any other ending (both sides reset, backend refused or unreachable,
+ *   connect or idle timeout, abort): both sockets are closed with SO_LINGER
+ *   0, i.e. with an RST, so the client learns at once.
  */
 
 #include <linux/jiffies.h>
@@ -27,6 +32,14 @@
 #include <net/tcp_states.h>
 
 #include "krelay.h"
+
+/*
+ * After one side's RST, how long the other side gets to take the data that
+ * is still on its way to it (what the reset side sent before, and its own
+ * send queue) before it is reset too.  Bounds what a peer that stopped
+ * reading can keep pinned.
+ */
+#define KRELAY_RESET_DRAIN_MS	10000
 
 static void krelay_conn_free_rcu(struct rcu_head *head)
 {
@@ -173,7 +186,8 @@ static bool krelay_conn_forward_bh(struct krelay_conn *c, struct sock *sk)
 	    c->mode != KRELAY_MODE_SPLICE ||
 	    /* pairs with the release in krelay_conn_connecting() */
 	    smp_load_acquire(&c->state) != KRELAY_CONN_ESTABLISHED ||
-	    test_bit(KRELAY_CF_ABORT, &c->flags))
+	    test_bit(KRELAY_CF_ABORT, &c->flags) ||
+	    test_bit(KRELAY_CF_RESET, &c->flags))
 		return false;
 
 	i = sk == c->csock->sk ? KRELAY_DIR_TO_BACKEND : KRELAY_DIR_TO_CLIENT;
@@ -426,6 +440,11 @@ static int krelay_conn_connect(struct krelay_conn *c)
 			       IPPROTO_TCP, &sock);
 	if (err)
 		return err;
+	err = krelay_sk_set_memcg(sock->sk, c->rule->memcg);
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
 	if (mark)
 		sock_set_mark(sock->sk, mark);
 	if (keepalive)
@@ -703,20 +722,133 @@ static int krelay_conn_connecting(struct krelay_conn *c)
 	return 0;
 }
 
+/*
+ * A socket that was reset or failed: an RST or a fatal error sets sk_err
+ * and closes it (tcp_done()).  Our own sends or receives may consume
+ * sk_err (sock_error()); the closed state remains.  A clean close reaches
+ * TCP_CLOSE too (entering TIME_WAIT closes the full socket), but only
+ * after the peer's FIN, which set SOCK_DONE; an RST or error does not.
+ */
+static bool krelay_sock_failed(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_state) == TCP_CLOSE &&
+		!sock_flag(sk, SOCK_DONE));
+}
+
+/*
+ * Everything written to @sk was acknowledged by its peer (our FIN too, if
+ * we sent one): the peer's kernel has it, as it would have had it from a
+ * direct peer.
+ */
+static bool krelay_sock_flushed(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return READ_ONCE(tp->snd_una) == READ_ONCE(tp->write_seq);
+}
+
+static void krelay_conn_pump(struct krelay_conn *c, int i,
+			     struct krelay_pump *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (c->mode == KRELAY_MODE_COPY)
+		krelay_copy_pump(&c->dir[i], p);
+	else
+		krelay_splice_pump(&c->dir[i], p);
+	krelay_conn_account(c, i, p);
+	if (p->moved)
+		WRITE_ONCE(c->last_active, jiffies);
+}
+
+/*
+ * One side failed: if the other is fine, start passing on to it what the
+ * failed side had received, and return true.  The direction towards the
+ * failed side is given up.
+ */
+static bool krelay_conn_start_drain(struct krelay_conn *c)
+{
+	bool cfail = krelay_sock_failed(c->csock->sk);
+	bool bfail = krelay_sock_failed(c->bsock->sk);
+	unsigned long drain = msecs_to_jiffies(KRELAY_RESET_DRAIN_MS);
+
+	if (cfail == bfail)
+		return false;
+	c->drain_dir = cfail ? KRELAY_DIR_TO_BACKEND : KRELAY_DIR_TO_CLIENT;
+	c->drained = c->dir[c->drain_dir].eof;
+	c->drain_until = jiffies + drain;
+	/* the idle timeout is over: the drain deadline replaces it */
+	clear_bit(KRELAY_CF_TIMER, &c->flags);
+	mod_timer(&c->timer, c->drain_until);
+	set_bit(KRELAY_CF_RESET, &c->flags);
+	return true;
+}
+
+/*
+ * After an RST from one side (the source of direction c->drain_dir): first
+ * pass on what that side sent before it (its receive queue, copy mode's
+ * buffer), then wait until the other side has acknowledged everything we
+ * wrote to it, then reset it: a direct peer would have received the data,
+ * then the RST.  Waiting for acknowledgements is woken by the other
+ * side's sk_write_space, which TCP calls on each ACK while SOCK_NOSPACE is
+ * set; the timer bounds it all.  Counted as reset, whatever came through.
+ */
+static int krelay_conn_drain(struct krelay_conn *c)
+{
+	struct krelay_dir *d = &c->dir[c->drain_dir];
+	struct sock *dst = d->dst->sk;
+	struct krelay_pump p;
+
+	if (krelay_sock_failed(dst))
+		return KRELAY_STATS_A_CONN_RESET;
+	if (test_and_clear_bit(KRELAY_CF_TIMER, &c->flags) &&
+	    time_after_eq(jiffies, c->drain_until)) {
+		net_info_ratelimited("krelay: rule %u: connection %llu: peer still had unacknowledged data %u ms after the other side's reset\n",
+				     c->rule->id, c->id, KRELAY_RESET_DRAIN_MS);
+		return KRELAY_STATS_A_CONN_RESET;
+	}
+
+	if (!c->drained) {
+		krelay_conn_pump(c, c->drain_dir, &p);
+		if (p.full)
+			return 0;	/* sk_write_space queues the next run */
+		if (krelay_sock_failed(dst))
+			return KRELAY_STATS_A_CONN_RESET;
+		/*
+		 * The source is closed: once its queue is empty, a pass ends
+		 * in its error (or EOF, if a receive consumed the error).
+		 */
+		if (!p.err && !p.eof)
+			return 0;
+		c->drained = true;
+	}
+
+	set_bit(SOCK_NOSPACE, &d->dst->flags);
+	/*
+	 * Bit before test, paired with the smp_mb() in tcp_check_space()
+	 * between an ACK's update of snd_una and its test of the bit: either
+	 * we see the ACK, or it sees the bit and calls sk_write_space.
+	 */
+	smp_mb__after_atomic();
+	if (!krelay_sock_flushed(dst))
+		return 0;
+	return KRELAY_STATS_A_CONN_RESET;
+}
+
 /* Pass data both ways; returns an outcome if the connection ends. */
 static int krelay_conn_relay(struct krelay_conn *c)
 {
 	struct krelay_pump p;
-	bool moved = false;
 	int i;
 
-	/*
-	 * An RST (or a fatal error) sets sk_err.  Our own sends may consume
-	 * it (sock_error()); they then fail with -EPIPE/-ECONNRESET, caught
-	 * below.
-	 */
-	if (READ_ONCE(c->csock->sk->sk_err) || READ_ONCE(c->bsock->sk->sk_err))
-		return KRELAY_STATS_A_CONN_RESET;
+	if (test_bit(KRELAY_CF_RESET, &c->flags))
+		return krelay_conn_drain(c);
+	if (krelay_sock_failed(c->csock->sk) ||
+	    krelay_sock_failed(c->bsock->sk)) {
+		if (!krelay_conn_start_drain(c))
+			return KRELAY_STATS_A_CONN_RESET;
+		return krelay_conn_drain(c);
+	}
 
 	for (i = 0; i < KRELAY_NDIRS; i++) {
 		struct krelay_dir *d = &c->dir[i];
@@ -724,18 +856,13 @@ static int krelay_conn_relay(struct krelay_conn *c)
 		if (d->eof)
 			continue;
 
-		memset(&p, 0, sizeof(p));
-		if (c->mode == KRELAY_MODE_COPY)
-			krelay_copy_pump(d, &p);
-		else
-			krelay_splice_pump(d, &p);
-
-		krelay_conn_account(c, i, &p);
-		if (p.moved)
-			moved = true;
-
-		if (p.err)
-			return KRELAY_STATS_A_CONN_RESET;
+		krelay_conn_pump(c, i, &p);
+		if (p.err) {
+			/* e.g. the peer was reset while we sent to it */
+			if (!krelay_conn_start_drain(c))
+				return KRELAY_STATS_A_CONN_RESET;
+			return krelay_conn_drain(c);
+		}
 		if (p.eof) {
 			/* half-close: pass the FIN on, after the data */
 			kernel_sock_shutdown(d->dst, SHUT_WR);
@@ -743,9 +870,6 @@ static int krelay_conn_relay(struct krelay_conn *c)
 			WRITE_ONCE(c->state, KRELAY_CONN_HALF_CLOSED);
 		}
 	}
-
-	if (moved)
-		WRITE_ONCE(c->last_active, jiffies);
 
 	if (c->dir[KRELAY_DIR_TO_BACKEND].eof &&
 	    c->dir[KRELAY_DIR_TO_CLIENT].eof)
@@ -768,10 +892,13 @@ static int krelay_conn_relay(struct krelay_conn *c)
 static void krelay_conn_work(struct work_struct *work)
 {
 	struct krelay_conn *c = container_of(work, struct krelay_conn, work);
+	struct mem_cgroup *old_memcg;
 	int outcome = 0;
 
 	if (c->dead || test_bit(KRELAY_CF_INIT, &c->flags))
 		goto out;
+	/* our allocations are the rule's creator's (memcg.c) */
+	old_memcg = set_active_memcg(c->rule->memcg);
 	krelay_stat_inc(&c->rule->stats, KRELAY_STATS_A_WORK_RUNS);
 
 	if (test_bit(KRELAY_CF_ABORT, &c->flags))
@@ -784,6 +911,7 @@ static void krelay_conn_work(struct work_struct *work)
 
 	if (outcome)
 		krelay_conn_teardown(c, outcome);
+	set_active_memcg(old_memcg);
 out:
 	krelay_conn_put(c);
 }
@@ -827,6 +955,16 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	if (READ_ONCE(csock->sk->sk_user_data) ||
 	    inet_csk_has_ulp(csock->sk)) {
 		net_info_ratelimited("krelay: rule %u: accepted socket is owned by a ULP or sockmap, reset\n",
+				     rule->id);
+		goto err_reject;
+	}
+
+	/*
+	 * The socket's memory is the rule creator's, like the listener's.
+	 * Refused when it is at its limit already.
+	 */
+	if (krelay_sk_set_memcg(csock->sk, rule->memcg)) {
+		net_info_ratelimited("krelay: rule %u: the rule's memory cgroup cannot take an accepted socket, reset\n",
 				     rule->id);
 		goto err_reject;
 	}

@@ -67,8 +67,9 @@ void krelay_copy_pump(struct krelay_dir *d, struct krelay_pump *p)
 		if (!d->buf) {
 			if (!krelay_copy_readable(d->src->sk))
 				break;
+			/* charged to the rule's memcg (memcg.c) */
 			d->buf = kmalloc(KRELAY_COPY_BUF_SIZE,
-					 GFP_KERNEL | __GFP_NOWARN);
+					 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 			if (!d->buf) {
 				p->err = -ENOMEM;
 				break;

@@ -9,8 +9,10 @@
  * Permissions: rules and connections are per-netns objects, so mutating
  * commands need CAP_NET_ADMIN in the user namespace that owns the netns
  * (GENL_UNS_ADMIN_PERM), as for most network configuration; a container
- * root can manage its own relays but not the host's.  Reading is open to
- * every process of the netns.
+ * root can manage its own relays but not the host's.  The module parameter
+ * userns_admin=0 (main.c) narrows that to CAP_NET_ADMIN in the initial
+ * user namespace (krelay_pre_doit()).  Reading is open to every process of
+ * the netns.
  */
 
 #include <linux/jiffies.h>
@@ -80,6 +82,23 @@ static struct krelay_rule *krelay_rule_lookup(struct krelay_net *kn,
 	return rule;
 }
 
+/*
+ * Every doit: with userns_admin=0, a mutating command (one the core checked
+ * for GENL_UNS_ADMIN_PERM) also needs CAP_NET_ADMIN in the initial user
+ * namespace, whichever netns it is for.
+ */
+static int krelay_pre_doit(const struct krelay_genl_op *ops,
+			   struct sk_buff *skb, struct genl_info *info)
+{
+	if (!(ops->flags & GENL_UNS_ADMIN_PERM) ||
+	    READ_ONCE(krelay_userns_admin) ||
+	    netlink_capable(skb, CAP_NET_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG_MOD(info->extack,
+			   "changes need CAP_NET_ADMIN in the initial user namespace (module parameter userns_admin=0)");
+	return -EPERM;
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 static int krelay_cmd_rule_new(struct sk_buff *skb, struct genl_info *info)
@@ -124,8 +143,11 @@ static int krelay_cmd_rule_new(struct sk_buff *skb, struct genl_info *info)
 	else
 		err = krelay_rule_listen(rule, extack);
 	if (err) {
-		krelay_rule_discard(rule);
+		LIST_HEAD(gone);
+
+		krelay_rule_discard(rule, &gone);
 		mutex_unlock(&kn->lock);
+		krelay_rules_reap(&gone);
 		return err;
 	}
 	krelay_rule_link(rule);
@@ -147,6 +169,7 @@ static int krelay_cmd_rule_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct krelay_net *kn = krelay_net(genl_info_net(info));
 	struct krelay_rule *rule;
+	LIST_HEAD(gone);
 	int err = 0;
 
 	mutex_lock(&kn->lock);
@@ -154,8 +177,10 @@ static int krelay_cmd_rule_del(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(rule))
 		err = PTR_ERR(rule);
 	else
-		krelay_rule_delete(rule);
+		krelay_rule_delete(rule, &gone);
 	mutex_unlock(&kn->lock);
+	/* the listener is closed: its address may be reused meanwhile */
+	krelay_rules_reap(&gone);
 	return err;
 }
 
@@ -483,6 +508,7 @@ static bool krelay_addr_same_port(const union krelay_addr *a,
 static int krelay_ruleset_parse(struct krelay_net *kn,
 				const struct nlattr *entry,
 				struct krelay_ruleset_item *items, int n,
+				struct list_head *gone,
 				struct netlink_ext_ack *extack)
 {
 	struct krelay_ruleset_item *it = &items[n];
@@ -569,7 +595,7 @@ static int krelay_ruleset_parse(struct krelay_net *kn,
 	if (err) {
 		krelay_bind_error(extack, err, &it->listen);
 		NL_SET_BAD_ATTR(extack, tb[KRELAY_A_LISTEN]);
-		krelay_rule_discard(it->rule);
+		krelay_rule_discard(it->rule, gone);
 		it->rule = NULL;
 		return err;
 	}
@@ -694,6 +720,7 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 	struct krelay_acl *acl = NULL;
 	const struct nlattr *entry;
 	int n = 0, i, j, rem, err = 0;
+	LIST_HEAD(gone);
 
 	if (!attrs[KRELAY_A_RULES]) {
 		NL_SET_ERR_MSG_MOD(extack, "rule list missing (an empty one deletes every rule)");
@@ -722,7 +749,7 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&kn->lock);
 	i = 0;
 	nla_for_each_nested(entry, attrs[KRELAY_A_RULES], rem) {
-		err = krelay_ruleset_parse(kn, entry, items, i, extack);
+		err = krelay_ruleset_parse(kn, entry, items, i, &gone, extack);
 		if (err)
 			goto undo;
 		i++;
@@ -747,7 +774,7 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 	/* commit */
 	list_for_each_entry_safe(rule, tmp, &kn->rules, list)
 		if (!krelay_ruleset_keeps(items, n, rule))
-			krelay_rule_delete(rule);
+			krelay_rule_delete(rule, &gone);
 	for (i = 0; i < n; i++) {
 		struct krelay_ruleset_item *it = &items[i];
 
@@ -764,6 +791,7 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 	if (attrs[KRELAY_A_ACL])
 		krelay_acl_replace(kn, acl);
 	mutex_unlock(&kn->lock);
+	krelay_rules_reap(&gone);
 	kvfree(items);
 	return 0;
 
@@ -771,11 +799,12 @@ undo:
 	/* entries before @i were parsed; the failing one cleaned up after itself */
 	while (i--) {
 		if (items[i].is_new)
-			krelay_rule_discard(items[i].rule);
+			krelay_rule_discard(items[i].rule, &gone);
 		else
 			krelay_cfg_free(items[i].cfg);
 	}
 	mutex_unlock(&kn->lock);
+	krelay_rules_reap(&gone);
 	kvfree(items);
 	kfree(acl);
 	return err;
@@ -862,6 +891,7 @@ struct genl_family krelay_family __ro_after_init = {
 	 * kn->lock; lookups, gets and dumps read under RCU.
 	 */
 	.parallel_ops = true,
+	.pre_doit = krelay_pre_doit,
 	.module = THIS_MODULE,
 	.ops = krelay_ops,
 	.n_ops = ARRAY_SIZE(krelay_ops),

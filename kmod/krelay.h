@@ -6,6 +6,9 @@
  *
  * krelay_net (one per netns, pernet storage): @lock (mutex) serializes every
  *   configuration change of the netns (rule create/delete/set, netns exit).
+ *   Deleting a rule unlinks it, closes its listener and aborts its
+ *   connections under @lock; waiting for their teardown happens after
+ *   @lock is dropped (krelay_rules_reap()).
  *   @rules is an RCU list kept sorted by rule id: writers hold @lock,
  *   readers (dumps, STATS_GET, doit lookups) use rcu_read_lock().
  *   @conns maps connection id -> connection; it is written only from
@@ -56,6 +59,7 @@
 #include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/sched/mm.h>
 #include <linux/socket.h>
 #include <linux/timer.h>
 #include <linux/types.h>
@@ -66,6 +70,7 @@
 #include <net/sock.h>
 #include <linux/krelay.h>
 
+struct mem_cgroup;
 struct net;
 struct sk_buff;
 struct netlink_ext_ack;
@@ -212,6 +217,8 @@ struct krelay_rule {
 	u32 backlog;
 	bool dying;
 	bool listening;			/* hooked and listen()ed (under kn->lock) */
+	bool unlinked;			/* deleted (not a discarded prepared rule) */
+	struct list_head gone;		/* stopped, waiting for krelay_rules_reap() */
 	union krelay_addr listen;
 	struct krelay_rule_cfg __rcu *cfg;
 	atomic_t rr;			/* round-robin position */
@@ -220,6 +227,7 @@ struct krelay_rule {
 	/* listener's original sk_data_ready, also that of accepted sockets */
 	void (*saved_data_ready)(struct sock *sk);
 	struct work_struct accept_work;
+	struct mem_cgroup *memcg;	/* the creator's, referenced; or NULL */
 	atomic_t nconns;
 	struct krelay_stats stats;
 };
@@ -263,6 +271,7 @@ enum krelay_conn_flag {
 	KRELAY_CF_INIT,		/* being set up: runs of the work do nothing */
 	KRELAY_CF_ABORT,	/* abort requested (CONN_DEL, rule delete, exit) */
 	KRELAY_CF_TIMER,	/* timer fired */
+	KRELAY_CF_RESET,	/* one side was reset: draining to the other */
 };
 
 struct krelay_conn {
@@ -278,6 +287,7 @@ struct krelay_conn {
 	unsigned long created;
 	unsigned long last_active;
 	unsigned long idle_timeout;	/* jiffies, 0 = off */
+	unsigned long drain_until;	/* with RESET: jiffies */
 	int connect_err;		/* synchronous kernel_connect() failure */
 	struct krelay_backend *be;	/* the backend tried or connected */
 	u64 tried;			/* backends tried, by index in cfg @gen */
@@ -287,6 +297,8 @@ struct krelay_conn {
 	u8 mode;			/* enum krelay_mode */
 	u8 proxy;			/* enum krelay_proxy_protocol */
 	bool transparent;		/* backend socket bound to the client */
+	u8 drain_dir;			/* with RESET: the direction still moving */
+	bool drained;			/* with RESET: its source is empty */
 	bool dead;
 	union krelay_addr client;
 	struct krelay_saved_cb saved[2];	/* [0] client, [1] backend */
@@ -297,6 +309,7 @@ struct krelay_conn {
 /* main.c */
 extern struct workqueue_struct *krelay_wq;
 extern bool krelay_bh_forward;
+extern bool krelay_userns_admin;
 extern struct kmem_cache *krelay_conn_cache;
 extern wait_queue_head_t krelay_waitq;
 struct krelay_net *krelay_net(const struct net *net);
@@ -314,8 +327,9 @@ int krelay_rule_listen(struct krelay_rule *rule,
 int krelay_rule_unlisten(struct krelay_rule *rule);
 void krelay_rule_conn_ended(struct krelay_rule *rule, s64 active);
 void krelay_rule_link(struct krelay_rule *rule);
-void krelay_rule_discard(struct krelay_rule *rule);
-void krelay_rule_delete(struct krelay_rule *rule);
+void krelay_rule_discard(struct krelay_rule *rule, struct list_head *gone);
+void krelay_rule_delete(struct krelay_rule *rule, struct list_head *gone);
+void krelay_rules_reap(struct list_head *gone);
 void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg);
 void krelay_rule_set_backlog(struct krelay_rule *rule, u32 backlog);
 struct krelay_rule *krelay_rule_find_id(struct krelay_net *kn, u32 id);
@@ -341,6 +355,28 @@ void krelay_backend_failed(struct krelay_rule *rule, struct krelay_backend *be,
 			   u32 holddown_ms);
 void krelay_backend_connected(struct krelay_rule *rule,
 			      struct krelay_backend *be);
+
+/* memcg.c */
+#ifdef CONFIG_MEMCG
+struct mem_cgroup *krelay_memcg_from_sk(struct sock *sk);
+void krelay_memcg_put(struct mem_cgroup *memcg);
+int krelay_sk_set_memcg(struct sock *sk, struct mem_cgroup *memcg);
+#else
+static inline struct mem_cgroup *krelay_memcg_from_sk(struct sock *sk)
+{
+	return NULL;
+}
+
+static inline void krelay_memcg_put(struct mem_cgroup *memcg)
+{
+}
+
+static inline int krelay_sk_set_memcg(struct sock *sk,
+				      struct mem_cgroup *memcg)
+{
+	return 0;
+}
+#endif
 
 /* splice.c, copy.c: move what is readable, see struct krelay_pump */
 void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p);

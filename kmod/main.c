@@ -44,10 +44,27 @@ module_param_named(bh_forward, krelay_bh_forward, bool, 0644);
 MODULE_PARM_DESC(bh_forward, "pass splice-mode data on from the receive softirq (default: true)");
 
 /*
+ * Who may change the relay.  By default (true) CAP_NET_ADMIN in the user
+ * namespace that owns the netns, as for most network configuration: a
+ * container's root manages its own relays.  Where unprivileged user
+ * namespaces are allowed (Debian's default), that is any local user, in a
+ * netns of its own; what such a rule holds is charged to that user's
+ * memory cgroup (memcg.c), as its own sockets would be, so this is kept as
+ * the default.  false: changes need CAP_NET_ADMIN in the initial user
+ * namespace (a container root is refused); reading stays open.  Writable
+ * at run time; rules that exist are not touched.
+ */
+bool krelay_userns_admin = true;
+module_param_named(userns_admin, krelay_userns_admin, bool, 0644);
+MODULE_PARM_DESC(userns_admin, "allow changes by CAP_NET_ADMIN in a non-initial user namespace owning the netns (default: true)");
+
+/*
  * Connections come from their own cache so that /proc/slabinfo shows the
  * relay's memory per connection ("krelay_conn").  SLUB merges caches of
  * equal size and flags, which would hide it inside a kmalloc cache; a
  * cache with a constructor is never merged, hence the (empty) one.
+ * SLAB_ACCOUNT: charged to the active memcg of the accept work, the rule
+ * creator's (memcg.c).
  */
 struct kmem_cache *krelay_conn_cache;
 
@@ -97,11 +114,13 @@ static void __net_exit krelay_net_pre_exit(struct net *net)
 {
 	struct krelay_net *kn = krelay_net(net);
 	struct krelay_rule *rule, *tmp;
+	LIST_HEAD(gone);
 
 	mutex_lock(&kn->lock);
 	list_for_each_entry_safe(rule, tmp, &kn->rules, list)
-		krelay_rule_delete(rule);
+		krelay_rule_delete(rule, &gone);
 	mutex_unlock(&kn->lock);
+	krelay_rules_reap(&gone);
 
 	wait_event(krelay_waitq, !atomic_read(&kn->nconns));
 }
@@ -131,8 +150,8 @@ static int __init krelay_init(void)
 	int err;
 
 	krelay_conn_cache = kmem_cache_create("krelay_conn",
-					      sizeof(struct krelay_conn), 0, 0,
-					      krelay_conn_ctor);
+					      sizeof(struct krelay_conn), 0,
+					      SLAB_ACCOUNT, krelay_conn_ctor);
 	if (!krelay_conn_cache)
 		return -ENOMEM;
 

@@ -62,6 +62,7 @@ void krelay_rule_put(struct krelay_rule *rule)
 	/* dumps may still be reading both under RCU */
 	cfg = rcu_dereference_protected(rule->cfg, true);
 	krelay_cfg_free_rcu(cfg);
+	krelay_memcg_put(rule->memcg);
 	kfree_rcu(rule, rcu);
 }
 
@@ -127,9 +128,12 @@ static void krelay_accept_work(struct work_struct *work)
 {
 	struct krelay_rule *rule = container_of(work, struct krelay_rule,
 						accept_work);
+	struct mem_cgroup *old_memcg;
 	struct socket *csock;
 	int err;
 
+	/* what accepting allocates is the rule's creator's (memcg.c) */
+	old_memcg = set_active_memcg(rule->memcg);
 	while (!READ_ONCE(rule->dying) && krelay_rule_has_room(rule)) {
 		err = kernel_accept(rule->lsock, &csock, O_NONBLOCK);
 		/* -EINVAL: no longer listening (a transaction's rollback plan) */
@@ -143,6 +147,7 @@ static void krelay_accept_work(struct work_struct *work)
 		krelay_conn_accept(rule, csock);
 		cond_resched();
 	}
+	set_active_memcg(old_memcg);
 }
 
 /*
@@ -214,7 +219,8 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 		return ERR_PTR(-EEXIST);
 	}
 
-	rule = kzalloc(sizeof(*rule), GFP_KERNEL);
+	/* charged to the creator's memcg: we run in its task (memcg.c) */
+	rule = kzalloc(sizeof(*rule), GFP_KERNEL_ACCOUNT);
 	if (!rule) {
 		NL_SET_ERR_MSG_MOD(extack, "out of memory");
 		return ERR_PTR(-ENOMEM);
@@ -244,6 +250,7 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 	rule->listen = *listen;
 	rule->backlog = backlog;
 	rule->lsock = sock;
+	rule->memcg = krelay_memcg_from_sk(sock->sk);
 	RCU_INIT_POINTER(rule->cfg, cfg);
 	spin_lock_init(&rule->sched_lock);
 	INIT_WORK(&rule->accept_work, krelay_accept_work);
@@ -326,8 +333,11 @@ void krelay_rule_link(struct krelay_rule *rule)
 
 /*
  * Stop a rule: restore the listener callback (no new accept work can be
- * queued), cancel the accept work (no new connections), close the listener,
- * then abort the connections and wait until they are gone.
+ * queued), cancel the accept work (no new connections), close the listener
+ * (its address is free from here on), then abort the connections.  Their
+ * teardown is waited for by krelay_rules_reap(), after kn->lock is dropped:
+ * it may take long (thousands of connections), and other changes of the
+ * netns must not wait for it.
  */
 static void krelay_rule_stop(struct krelay_rule *rule)
 {
@@ -339,27 +349,24 @@ static void krelay_rule_stop(struct krelay_rule *rule)
 	rule->lsock = NULL;
 
 	krelay_conn_abort_all(rule->kn, rule);
-	wait_event(krelay_waitq, !atomic_read(&rule->nconns));
-	/* the teardowns may have queued it again (maxconn) */
-	cancel_work_sync(&rule->accept_work);
 }
 
 /*
- * Drop a prepared rule that was never linked (a transaction failed).  Its
- * snapshot goes with it.  Caller holds kn->lock.
+ * Stop a prepared rule that was never linked (a transaction failed) and
+ * put it on @gone for krelay_rules_reap().  Caller holds kn->lock.
  */
-void krelay_rule_discard(struct krelay_rule *rule)
+void krelay_rule_discard(struct krelay_rule *rule, struct list_head *gone)
 {
 	lockdep_assert_held(&rule->kn->lock);
 	krelay_rule_stop(rule);
-	krelay_rule_put(rule);
+	list_add_tail(&rule->gone, gone);
 }
 
 /*
- * Unlink and stop a rule.  Caller holds kn->lock; the list's reference is
- * dropped here.
+ * Unlink and stop a rule, and put it on @gone, where krelay_rules_reap()
+ * finishes it.  Caller holds kn->lock.
  */
-void krelay_rule_delete(struct krelay_rule *rule)
+void krelay_rule_delete(struct krelay_rule *rule, struct list_head *gone)
 {
 	struct krelay_net *kn = rule->kn;
 
@@ -367,9 +374,30 @@ void krelay_rule_delete(struct krelay_rule *rule)
 
 	list_del_rcu(&rule->list);
 	kn->rule_count--;
+	rule->unlinked = true;
 	krelay_rule_stop(rule);
-	krelay_notify_rule(rule, KRELAY_CMD_RULE_DEL);
-	krelay_rule_put(rule);
+	list_add_tail(&rule->gone, gone);
+}
+
+/*
+ * The rest of a deletion, without kn->lock: wait until each rule on @gone
+ * has no connection left, announce the deleted ones (with their final
+ * counters) and drop the list's reference.  Other changes of the netns may
+ * run meanwhile; the rules are unreachable for them.
+ */
+void krelay_rules_reap(struct list_head *gone)
+{
+	struct krelay_rule *rule, *tmp;
+
+	list_for_each_entry_safe(rule, tmp, gone, gone) {
+		list_del(&rule->gone);
+		wait_event(krelay_waitq, !atomic_read(&rule->nconns));
+		/* the teardowns may have queued it again (maxconn) */
+		cancel_work_sync(&rule->accept_work);
+		if (rule->unlinked)
+			krelay_notify_rule(rule, KRELAY_CMD_RULE_DEL);
+		krelay_rule_put(rule);
+	}
 }
 
 /*

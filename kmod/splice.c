@@ -85,7 +85,7 @@ static int krelay_splice_copy(struct krelay_splice_ctx *ctx,
 	int ret = 0;
 
 	if (!ctx->bounce) {
-		ctx->bounce = kmalloc(KRELAY_BOUNCE_SIZE, GFP_KERNEL);
+		ctx->bounce = kmalloc(KRELAY_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
 		if (!ctx->bounce)
 			return -ENOMEM;
 	}

@@ -115,7 +115,21 @@ sed 's/^/     /' "$T/out"
 expect 0 "kr-rr conn-rate (JSON)" "$BIN/kr-rr" -c "$E6" --mode conn-rate -d 1 -P 2 -J
 sed 's/^/     /' "$T/out"
 
+"$BIN/kr-rst" reply -l 127.0.0.1:17093 -b 1M >/dev/null 2>&1 &
+rst_srv=$!
+usleep 300000 2>/dev/null || sleep 1
+expect 0 "kr-rst get: the whole answer before the RST" \
+	"$BIN/kr-rst" get -c 127.0.0.1:17093 -b 1M --pause 0.5 --rcvbuf 32K
+grep -q "end=reset" "$T/out" && ok "  ... then the RST" || bad "kr-rst get: no RST"
+wait $rst_srv
+"$BIN/kr-rst" take -l 127.0.0.1:17094 -b 1M --pause 0.5 --rcvbuf 32K >"$T/take" 2>&1 &
+usleep 300000 2>/dev/null || sleep 1
+expect 0 "kr-rst put, then reset" "$BIN/kr-rst" put -c 127.0.0.1:17094 -b 1M
+wait $! && grep -q "received=1048576 expected=1048576 end=reset" "$T/take" &&
+	ok "  ... take got it all, then the RST" || bad "kr-rst take: $(cat "$T/take")"
+
 expect 2 "bad address" "$BIN/kr-xfer" -c localhost:80
+expect 2 "kr-rst unknown role" "$BIN/kr-rst" nope -c 127.0.0.1:1 -b 1
 expect 2 "bad size" "$BIN/kr-xfer" -c "$E4" --max 12Q
 expect 2 "unknown option" "$BIN/kr-hold" -c "$E4" -n 1 --bogus
 expect 2 "missing value" "$BIN/kr-rr" -c

@@ -48,6 +48,9 @@
  *               KRELAY_A_PROXY_PROTOCOL, KRELAY_A_TRANSPARENT, KRELAY_A_ACL
  *     reply:    the new rule, as KRELAY_CMD_RULE_GET returns it.
  * KRELAY_CMD_RULE_DEL   (admin) delete a rule and abort its connections.
+ *                       The rule and its listener are gone at once (its
+ *                       address may be reused, other changes go on); the
+ *                       reply comes when its connections are torn down.
  *     required: KRELAY_A_RULE_ID or KRELAY_A_LISTEN
  * KRELAY_CMD_RULE_GET   doit: one rule (KRELAY_A_RULE_ID or KRELAY_A_LISTEN);
  *                       dump: every rule of the netns.
@@ -121,8 +124,11 @@
  * where one attribute is at fault, its offset.
  *
  * Permissions: mutating commands need CAP_NET_ADMIN in the user namespace
- * that owns the rule's network namespace; reading is open to every process
- * of that namespace.
+ * that owns the rule's network namespace (with the module parameter
+ * userns_admin=0: in the initial user namespace, else EPERM with an
+ * extended ack saying so); reading is open to every process of that
+ * namespace.  A rule's memory (its sockets and connections) is charged to
+ * the memory cgroup of the process that created it.
  */
 #ifndef _UAPI_LINUX_KRELAY_H
 #define _UAPI_LINUX_KRELAY_H
