@@ -6,9 +6,12 @@
  * weights.  For each new connection, and again for each failover, the
  * rule's scheduler picks one backend that this connection has not tried
  * yet, preferring backends that are up; a backend whose connect failed is
- * down until its hold-down time has passed.  If every untried backend is
- * down, the scheduler still offers one: a backend in hold-down may well be
- * back, and trying it beats failing the client.
+ * down until its hold-down time has passed, and one whose active health
+ * checks failed (health.c) is down until they pass again.  If every
+ * untried backend is down, the scheduler still offers one: a backend in
+ * hold-down may well be back, and trying it beats failing the client.
+ * A draining backend is never offered: when every backend drains, new
+ * connections fail.
  */
 
 #include <linux/jiffies.h>
@@ -72,6 +75,22 @@ static bool krelay_untried(const struct krelay_conn *c,
 	return cfg->be[i].be != c->be;
 }
 
+/*
+ * The one test every scheduler applies: may backend @i of @cfg get @c?
+ * Never if @c tried it already or it drains; with @want_up, only if it is
+ * up (neither in hold-down nor failing its health checks).
+ */
+static bool krelay_usable(const struct krelay_conn *c,
+			  const struct krelay_rule_cfg *cfg, u32 i, bool want_up)
+{
+	const struct krelay_backend *be = cfg->be[i].be;
+
+	if (!krelay_untried(c, cfg, i) || cfg->be[i].drain)
+		return false;
+	return !want_up ||
+	       (!krelay_backend_down(be) && !test_bit(KRELAY_BF_SICK, &be->flags));
+}
+
 static int krelay_pick_rr(struct krelay_rule *rule,
 			  const struct krelay_rule_cfg *cfg,
 			  const struct krelay_conn *c, bool want_up)
@@ -81,11 +100,8 @@ static int krelay_pick_rr(struct krelay_rule *rule,
 	start = (u32)(atomic_inc_return(&rule->rr) - 1) % n;
 	for (k = 0; k < n; k++) {
 		i = (start + k) % n;
-		if (!krelay_untried(c, cfg, i))
-			continue;
-		if (want_up && krelay_backend_down(cfg->be[i].be))
-			continue;
-		return i;
+		if (krelay_usable(c, cfg, i, want_up))
+			return i;
 	}
 	return -1;
 }
@@ -107,8 +123,7 @@ static int krelay_pick_wrr(struct krelay_rule *rule,
 	spin_lock(&rule->sched_lock);
 	for (i = 0; i < cfg->nbackends; i++) {
 		be = cfg->be[i].be;
-		if (!krelay_untried(c, cfg, i) ||
-		    (want_up && krelay_backend_down(be)))
+		if (!krelay_usable(c, cfg, i, want_up))
 			continue;
 		be->sched_cur += cfg->be[i].weight;
 		total += cfg->be[i].weight;
@@ -132,8 +147,7 @@ static int krelay_pick_lc(const struct krelay_rule_cfg *cfg,
 	for (i = 0; i < cfg->nbackends; i++) {
 		struct krelay_backend *be = cfg->be[i].be;
 
-		if (!krelay_untried(c, cfg, i) ||
-		    (want_up && krelay_backend_down(be)))
+		if (!krelay_usable(c, cfg, i, want_up))
 			continue;
 		active = atomic64_read(&be->active);
 		/* active / weight < best_active / best_w, without division */
@@ -150,7 +164,7 @@ static int krelay_pick_lc(const struct krelay_rule_cfg *cfg,
 /*
  * Choose the next backend for @c (process context), take a reference for
  * the connection and count it active.  Returns NULL when every backend of
- * the rule has been tried.
+ * the rule has been tried or drains.
  */
 struct krelay_backend *krelay_backend_pick(struct krelay_rule *rule,
 					   struct krelay_conn *c)

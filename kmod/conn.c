@@ -711,9 +711,9 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	c->dir[KRELAY_DIR_TO_CLIENT].dst = csock;
 	c->id = atomic64_inc_return(&kn->next_conn_id);
 
-	/* a snapshot has at least one backend, so the first pick never fails */
+	/* fails only when every backend drains */
 	c->be = krelay_backend_pick(rule, c);
-	if (WARN_ON_ONCE(!c->be))
+	if (!c->be)
 		goto err_free;
 
 	err = xa_insert(&kn->conns, c->id, c, GFP_KERNEL);
@@ -767,6 +767,23 @@ void krelay_conn_abort_all(struct krelay_net *kn, struct krelay_rule *rule)
 	rcu_read_lock();
 	xa_for_each(&kn->conns, id, c) {
 		if (rule && c->rule != rule)
+			continue;
+		if (refcount_inc_not_zero(&c->refcnt))
+			krelay_conn_abort(c);
+	}
+	rcu_read_unlock();
+}
+
+/* Abort the connections of @rule assigned to @be (a drain timed out). */
+void krelay_conn_abort_backend(struct krelay_rule *rule,
+			       const struct krelay_backend *be)
+{
+	struct krelay_conn *c;
+	unsigned long id;
+
+	rcu_read_lock();
+	xa_for_each(&rule->kn->conns, id, c) {
+		if (c->rule != rule || READ_ONCE(c->be) != be)
 			continue;
 		if (refcount_inc_not_zero(&c->refcnt))
 			krelay_conn_abort(c);

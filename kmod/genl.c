@@ -156,8 +156,7 @@ static int krelay_cmd_rule_get(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int err;
 
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE + KRELAY_MAX_BACKENDS * 160 +
-			  KRELAY_MAX_ACL * 48, GFP_KERNEL);
+	msg = genlmsg_new(KRELAY_RULE_MSG_MAX, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 
@@ -224,6 +223,7 @@ static bool krelay_rule_set_empty(struct nlattr **attrs)
 		KRELAY_A_CONNECT_TIMEOUT_MS, KRELAY_A_IDLE_TIMEOUT_MS,
 		KRELAY_A_HOLDDOWN_MS, KRELAY_A_BACKLOG, KRELAY_A_SOURCE,
 		KRELAY_A_MARK, KRELAY_A_KEEPALIVE_S, KRELAY_A_ACL,
+		KRELAY_A_CHECK,
 	};
 	int i;
 

@@ -18,11 +18,11 @@
 
 #define KRELAY_DEFAULT_BACKLOG			128
 /* upper bounds of one backend's and one ACL entry's attributes in a message */
-#define KRELAY_BACKEND_MSG_SIZE			160
+#define KRELAY_BACKEND_MSG_SIZE			224
 #define KRELAY_ACL_ENTRY_MSG_SIZE		48
 #define KRELAY_ACL_MSG_SIZE \
 	(NLMSG_DEFAULT_SIZE + KRELAY_MAX_ACL * KRELAY_ACL_ENTRY_MSG_SIZE)
-/* the largest rule message there can be (~26 KiB) */
+/* the largest rule message there can be (~27 KiB) */
 #define KRELAY_RULE_MSG_MAX \
 	(KRELAY_ACL_MSG_SIZE + KRELAY_MAX_BACKENDS * KRELAY_BACKEND_MSG_SIZE)
 

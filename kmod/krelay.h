@@ -26,6 +26,13 @@
  *   Its counters and state are atomics; @sched_cur (smooth weighted
  *   round-robin) is only touched under the rule's @sched_lock.
  *
+ * Health checks and drain timeouts (health.c) run in the rule's
+ *   @maint_work, a delayed work on krelay_wq: one run at a time per rule,
+ *   so the check sockets (@checker) and the backends' @hc_oks/@hc_fails
+ *   need no lock.  It reads the snapshot under RCU and holds a reference
+ *   on every backend it probes.  Rule stop cancels it and closes the
+ *   check sockets before the rule can go.
+ *
  * krelay_acl: immutable, RCU-freed; owned by a rule snapshot or by the
  *   netns (@acl, written under @lock).
  *
@@ -68,6 +75,7 @@
 
 struct net;
 struct sk_buff;
+struct krelay_checker;
 struct netlink_ext_ack;
 
 union krelay_addr {
@@ -110,6 +118,9 @@ static inline void krelay_stat_inc(struct krelay_stats *s, int idx)
 
 enum krelay_backend_flag {
 	KRELAY_BF_DOWN,		/* marked down: a connect failed */
+	KRELAY_BF_SICK,		/* health DOWN: failed FALL checks in a row */
+	KRELAY_BF_DRAINING,	/* draining since @drain_since */
+	KRELAY_BF_DRAIN_EXPIRED, /* drain timeout passed, connections reset */
 };
 
 /* One backend address of a rule; see "krelay_backend" above. */
@@ -123,6 +134,12 @@ struct krelay_backend {
 	atomic64_t failed;		/* connect failures */
 	atomic64_t active;		/* assigned connections open now */
 	atomic64_t bytes[2];		/* indexed by KRELAY_DIR_* */
+	atomic64_t checks_ok;		/* active health checks passed */
+	atomic64_t checks_failed;	/* and failed */
+	unsigned long drain_since;	/* jiffies; valid while DRAINING */
+	/* passed / failed checks in a row: the rule's maintenance work only */
+	u8 hc_oks;
+	u8 hc_fails;
 	struct rcu_head rcu;
 };
 
@@ -163,6 +180,16 @@ bool krelay_acl_denies(const struct krelay_acl *acl,
 struct krelay_rule_backend {
 	struct krelay_backend *be;
 	u32 weight;
+	u32 drain_timeout_ms;		/* with @drain; 0: never */
+	bool drain;			/* no new connections */
+};
+
+/* Active health checks of a rule; @interval_ms 0: off. */
+struct krelay_check_cfg {
+	u32 interval_ms;
+	u32 timeout_ms;
+	u32 rise;
+	u32 fall;
 };
 
 /* Options a rule applies to new connections; immutable once published. */
@@ -176,6 +203,7 @@ struct krelay_rule_cfg {
 	u8 mode;
 	u8 sched;
 	union krelay_addr source;	/* AF_UNSPEC: none */
+	struct krelay_check_cfg check;
 	struct krelay_acl *acl;		/* NULL: empty */
 	struct rcu_head rcu;
 	u32 nbackends;
@@ -214,6 +242,9 @@ struct krelay_rule {
 	/* listener's original sk_data_ready, also that of accepted sockets */
 	void (*saved_data_ready)(struct sock *sk);
 	struct work_struct accept_work;
+	/* health checks and drain timeouts (health.c) */
+	struct delayed_work maint_work;
+	struct krelay_checker *checker;	/* maint_work and rule stop only */
 	atomic_t nconns;
 	struct krelay_stats stats;
 };
@@ -316,6 +347,8 @@ static inline void krelay_rule_get(struct krelay_rule *rule)
 /* conn.c */
 void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock);
 void krelay_conn_abort_all(struct krelay_net *kn, struct krelay_rule *rule);
+void krelay_conn_abort_backend(struct krelay_rule *rule,
+			       const struct krelay_backend *be);
 int krelay_conn_abort_id(struct krelay_net *kn, u64 id);
 void krelay_conn_put(struct krelay_conn *c);
 
@@ -326,6 +359,12 @@ void krelay_backend_failed(struct krelay_rule *rule, struct krelay_backend *be,
 			   u32 holddown_ms);
 void krelay_backend_connected(struct krelay_rule *rule,
 			      struct krelay_backend *be);
+
+/* health.c */
+void krelay_maint_init(struct krelay_rule *rule);
+void krelay_maint_commit(struct krelay_rule *rule,
+			 const struct krelay_rule_cfg *cfg);
+void krelay_maint_stop(struct krelay_rule *rule);
 
 /* splice.c, copy.c: move what is readable, see struct krelay_pump */
 void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p);
@@ -344,6 +383,7 @@ enum krelay_addr_kind {
 extern const struct nla_policy krelay_addr_policy[KRELAY_ADDR_A_MAX + 1];
 extern const struct nla_policy krelay_backend_policy[KRELAY_BACKEND_A_MAX + 1];
 extern const struct nla_policy krelay_acl_policy[KRELAY_ACL_A_MAX + 1];
+extern const struct nla_policy krelay_check_policy[KRELAY_CHECK_A_MAX + 1];
 
 int krelay_list_len(const struct nlattr *nest, struct netlink_ext_ack *extack);
 int krelay_parse_addr(const struct nlattr *nest, union krelay_addr *a,

@@ -86,8 +86,56 @@ void krelay_rule_stats_add(struct krelay_rule *rule, u64 *v)
 		v[i] += atomic64_read(&rule->stats.c[i]);
 }
 
+/* Drain time left of a draining backend with a timeout, in ms. */
+static u32 krelay_drain_left(const struct krelay_rule_backend *rb)
+{
+	const struct krelay_backend *be = rb->be;
+	unsigned long end;
+
+	if (!rb->drain_timeout_ms || !test_bit(KRELAY_BF_DRAINING, &be->flags))
+		return 0;
+	/* pairs with smp_mb__before_atomic() in krelay_maint_commit() */
+	smp_rmb();
+	end = READ_ONCE(be->drain_since) + msecs_to_jiffies(rb->drain_timeout_ms);
+	if (!time_before(jiffies, end))
+		return 0;
+	return jiffies_to_msecs(end - jiffies);
+}
+
+/*
+ * Drain (from the snapshot entry @rb, NULL in events) and health (with
+ * @checks, the rule's checks being on) of a backend.
+ */
+static int krelay_put_backend_ext(struct sk_buff *skb,
+				  const struct krelay_backend *be,
+				  const struct krelay_rule_backend *rb,
+				  bool checks)
+{
+	if (rb && rb->drain &&
+	    (nla_put_u8(skb, KRELAY_BACKEND_A_DRAIN, 1) ||
+	     nla_put_u32(skb, KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS,
+			 rb->drain_timeout_ms) ||
+	     nla_put_u32(skb, KRELAY_BACKEND_A_DRAIN_LEFT_MS,
+			 krelay_drain_left(rb))))
+		return -EMSGSIZE;
+	if (checks &&
+	    nla_put_u8(skb, KRELAY_BACKEND_A_HEALTH,
+		       test_bit(KRELAY_BF_SICK, &be->flags) ?
+		       KRELAY_HEALTH_DOWN : KRELAY_HEALTH_UP))
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, KRELAY_BACKEND_A_CHECKS_OK,
+			      atomic64_read(&be->checks_ok),
+			      KRELAY_BACKEND_A_PAD) ||
+	    nla_put_u64_64bit(skb, KRELAY_BACKEND_A_CHECKS_FAILED,
+			      atomic64_read(&be->checks_failed),
+			      KRELAY_BACKEND_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int krelay_put_backend(struct sk_buff *skb, int type,
-			      const struct krelay_backend *be, u32 weight)
+			      const struct krelay_backend *be, u32 weight,
+			      const struct krelay_rule_backend *rb, bool checks)
 {
 	unsigned long left = 0;
 	struct nlattr *nest;
@@ -116,7 +164,8 @@ static int krelay_put_backend(struct sk_buff *skb, int type,
 			      KRELAY_BACKEND_A_PAD) ||
 	    nla_put_u64_64bit(skb, KRELAY_BACKEND_A_BYTES_TO_CLIENT,
 			      atomic64_read(&be->bytes[KRELAY_DIR_TO_CLIENT]),
-			      KRELAY_BACKEND_A_PAD)) {
+			      KRELAY_BACKEND_A_PAD) ||
+	    krelay_put_backend_ext(skb, be, rb, checks)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -136,7 +185,8 @@ static int krelay_put_backends(struct sk_buff *skb,
 		return -EMSGSIZE;
 	for (i = 0; i < cfg->nbackends; i++) {
 		if (krelay_put_backend(skb, i + 1, cfg->be[i].be,
-				       cfg->be[i].weight)) {
+				       cfg->be[i].weight, &cfg->be[i],
+				       cfg->check.interval_ms)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
@@ -190,6 +240,28 @@ size_t krelay_rule_msg_size(struct krelay_rule *rule)
 	       (cfg->acl ? cfg->acl->n * KRELAY_ACL_ENTRY_MSG_SIZE : 0);
 }
 
+/* KRELAY_A_CHECK, when the rule has checks. */
+static int krelay_put_check(struct sk_buff *skb,
+			    const struct krelay_check_cfg *chk)
+{
+	struct nlattr *nest;
+
+	if (!chk->interval_ms)
+		return 0;
+	nest = nla_nest_start(skb, KRELAY_A_CHECK);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, KRELAY_CHECK_A_INTERVAL_MS, chk->interval_ms) ||
+	    nla_put_u32(skb, KRELAY_CHECK_A_TIMEOUT_MS, chk->timeout_ms) ||
+	    nla_put_u32(skb, KRELAY_CHECK_A_RISE, chk->rise) ||
+	    nla_put_u32(skb, KRELAY_CHECK_A_FALL, chk->fall)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /* The rule must be kept alive by the caller (kn->lock, RCU or a ref). */
 int krelay_fill_rule(struct sk_buff *skb, struct krelay_rule *rule,
 		     u32 portid, u32 seq, int flags, u8 cmd)
@@ -219,6 +291,7 @@ int krelay_fill_rule(struct sk_buff *skb, struct krelay_rule *rule,
 	       krelay_put_addr(skb, KRELAY_A_SOURCE, &cfg->source)) ||
 	      nla_put_u32(skb, KRELAY_A_MARK, cfg->mark) ||
 	      nla_put_u32(skb, KRELAY_A_KEEPALIVE_S, cfg->keepalive_s) ||
+	      krelay_put_check(skb, &cfg->check) ||
 	      krelay_put_acl(skb, cfg->acl);
 	rcu_read_unlock();
 	if (err)
@@ -334,7 +407,7 @@ void krelay_notify_conn(struct krelay_conn *c, u8 cmd)
 
 static int krelay_fill_backend_event(struct sk_buff *skb,
 				     struct krelay_rule *rule,
-				     struct krelay_backend *be)
+				     struct krelay_backend *be, bool checks)
 {
 	struct nlattr *nest;
 	void *hdr;
@@ -346,7 +419,7 @@ static int krelay_fill_backend_event(struct sk_buff *skb,
 	if (nla_put_u32(skb, KRELAY_A_RULE_ID, rule->id))
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, KRELAY_A_BACKENDS);
-	if (!nest || krelay_put_backend(skb, 1, be, 0))
+	if (!nest || krelay_put_backend(skb, 1, be, 0, NULL, checks))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
@@ -362,7 +435,8 @@ void krelay_notify_backend(struct krelay_rule *rule, struct krelay_backend *be)
 	msg = krelay_event_new(net, NLMSG_GOODSIZE);
 	if (msg)
 		krelay_event_send(net, msg,
-				  krelay_fill_backend_event(msg, rule, be));
+				  krelay_fill_backend_event(msg, rule, be,
+					rcu_dereference(rule->cfg)->check.interval_ms));
 	rcu_read_unlock();
 }
 

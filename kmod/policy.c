@@ -26,10 +26,44 @@ const struct nla_policy krelay_addr_policy[KRELAY_ADDR_A_MAX + 1] = {
 	[KRELAY_ADDR_A_PORT] = { .type = NLA_BE16 },
 };
 
+static struct netlink_range_validation krelay_drain_timeout_range = {
+	.min = 0,
+	.max = 86400000,
+};
+
 const struct nla_policy krelay_backend_policy[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_ADDR] = NLA_POLICY_NESTED(krelay_addr_policy),
 	[KRELAY_BACKEND_A_WEIGHT] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_weight_range),
+	[KRELAY_BACKEND_A_DRAIN] = NLA_POLICY_MAX(NLA_U8, 1),
+	[KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_drain_timeout_range),
+};
+
+static struct netlink_range_validation krelay_check_interval_range = {
+	.min = 100,
+	.max = 3600000,
+};
+
+static struct netlink_range_validation krelay_check_timeout_range = {
+	.min = 10,
+	.max = 600000,
+};
+
+static struct netlink_range_validation krelay_check_count_range = {
+	.min = 1,
+	.max = 100,
+};
+
+const struct nla_policy krelay_check_policy[KRELAY_CHECK_A_MAX + 1] = {
+	[KRELAY_CHECK_A_INTERVAL_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_check_interval_range),
+	[KRELAY_CHECK_A_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_check_timeout_range),
+	[KRELAY_CHECK_A_RISE] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_check_count_range),
+	[KRELAY_CHECK_A_FALL] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_check_count_range),
 };
 
 const struct nla_policy krelay_acl_policy[KRELAY_ACL_A_MAX + 1] = {
@@ -83,7 +117,8 @@ static struct netlink_range_validation krelay_keepalive_range = {
 	[KRELAY_A_MARK] = { .type = NLA_U32 },				\
 	[KRELAY_A_KEEPALIVE_S] =					\
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_keepalive_range), \
-	[KRELAY_A_ACL] = NLA_POLICY_NESTED_ARRAY(krelay_acl_policy)
+	[KRELAY_A_ACL] = NLA_POLICY_NESTED_ARRAY(krelay_acl_policy),	\
+	[KRELAY_A_CHECK] = NLA_POLICY_NESTED(krelay_check_policy)
 
 const struct nla_policy krelay_rule_new_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_LISTEN] = NLA_POLICY_NESTED(krelay_addr_policy),

@@ -214,6 +214,7 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 	RCU_INIT_POINTER(rule->cfg, cfg);
 	spin_lock_init(&rule->sched_lock);
 	INIT_WORK(&rule->accept_work, krelay_accept_work);
+	krelay_maint_init(rule);
 	atomic_set(&rule->nconns, 0);
 
 	/* hooked before listen(): no connection can slip past us */
@@ -242,12 +243,15 @@ void krelay_rule_link(struct krelay_rule *rule)
 	lockdep_assert_held(&kn->lock);
 	list_add_tail_rcu(&rule->list, &kn->rules);
 	kn->rule_count++;
+	krelay_maint_commit(rule, rcu_dereference_protected(rule->cfg,
+			    lockdep_is_held(&kn->lock)));
 }
 
 /*
  * Stop a rule: restore the listener callback (no new accept work can be
  * queued), cancel the accept work (no new connections), close the listener,
- * then abort the connections and wait until they are gone.
+ * stop the health checks and drain timers (closing the check sockets), then
+ * abort the connections and wait until they are gone.
  */
 static void krelay_rule_stop(struct krelay_rule *rule)
 {
@@ -257,6 +261,7 @@ static void krelay_rule_stop(struct krelay_rule *rule)
 	kernel_sock_shutdown(rule->lsock, SHUT_RDWR);
 	sock_release(rule->lsock);
 	rule->lsock = NULL;
+	krelay_maint_stop(rule);
 
 	krelay_conn_abort_all(rule->kn, rule);
 	wait_event(krelay_waitq, !atomic_read(&rule->nconns));
@@ -303,6 +308,7 @@ void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg)
 	cfg->gen = old->gen + 1;
 	rcu_assign_pointer(rule->cfg, cfg);
 	krelay_cfg_free_rcu(old);
+	krelay_maint_commit(rule, cfg);
 }
 
 /*
