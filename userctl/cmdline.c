@@ -45,6 +45,15 @@ enum {
 	W_COUNT,
 	W_ALL,
 	W_DRY_RUN,
+	W_CHECK,
+	W_INTERVAL,
+	W_TIMEOUT,
+	W_RISE,
+	W_FALL,
+	W_OFF,
+	W_ON,
+	W_DRAIN,
+	W_UNDRAIN,
 };
 
 static const struct keyword objects[] = {
@@ -92,6 +101,27 @@ static const struct keyword acl_actions[] = {
 static const struct keyword weight_word[] = {
 	{ "weight",	W_WEIGHT },
 	{ "help",	W_HELP },
+};
+
+static const struct keyword backend_set_words[] = {
+	{ "weight",	W_WEIGHT },
+	{ "drain",	W_DRAIN },
+	{ "undrain",	W_UNDRAIN },
+	{ "help",	W_HELP },
+};
+
+static const struct keyword drain_words[] = {
+	{ "timeout",	W_TIMEOUT },
+	{ "help",	W_HELP },
+};
+
+static const struct keyword check_words[] = {
+	{ "interval",	W_INTERVAL },
+	{ "timeout",	W_TIMEOUT },
+	{ "rise",	W_RISE },
+	{ "fall",	W_FALL },
+	{ "off",	W_OFF },
+	{ "on",		W_ON },
 };
 
 static const struct keyword monitor_words[] = {
@@ -156,12 +186,14 @@ static const struct keyword add_words[] = {
 	{ "mode",		W_MODE },
 	{ "m",			W_MODE },	/* as before "mark" existed */
 	{ "connect-timeout",	W_CONNECT_TIMEOUT },
+	{ "c",			W_CONNECT_TIMEOUT },	/* as before "check" existed */
 	{ "idle-timeout",	W_IDLE_TIMEOUT },
 	{ "backlog",		W_BACKLOG },
 	{ "src",		W_SRC },
 	{ "source",		W_SRC },
 	{ "mark",		W_MARK },
 	{ "keepalive",		W_KEEPALIVE },
+	{ "check",		W_CHECK },
 	{ "allow",		W_ALLOW },
 	{ "deny",		W_DENY },
 	{ "acl",		W_ACL },
@@ -351,6 +383,72 @@ static int parse_keepalive(struct args *a, const char *v, uint32_t *s)
 	return 0;
 }
 
+/*
+ * "check { on | off | [ interval TIME ] [ timeout TIME ] [ rise N ]
+ * [ fall N ] }" of rule add / rule set, "check" already read.  What is
+ * not given is 0: the kernel's default (rule add) or current value (rule
+ * set); "on" alone asks for the defaults.
+ */
+static int parse_check(struct args *a, struct krelay_check *c, const char *ctx,
+		       int is_set)
+{
+	unsigned int seen = 0;
+	const char *w, *v;
+	int id;
+
+	memset(c, 0, sizeof(*c));
+	while ((w = peek(a))) {
+		if (kw_match(w, check_words, ARRAY_SIZE(check_words), &id) != KW_OK)
+			break;
+		next(a);
+		if (id == W_OFF || id == W_ON) {
+			if (seen)
+				return fail(a, "%s: \"check %s\" takes no other check keyword",
+					    ctx, w);
+			if (id == W_OFF && !is_set)
+				return fail(a, "%s: \"check off\" only makes sense for rule set",
+					    ctx);
+			if (id == W_ON) {
+				c->enabled = 1;
+				c->interval_ms = KRELAY_CHECK_DEFAULT_INTERVAL_MS;
+			}
+			return 0;
+		}
+		if (seen & (1u << (id - W_INTERVAL)))
+			return fail(a, "%s: \"check %s\" given twice", ctx, w);
+		seen |= 1u << (id - W_INTERVAL);
+		v = next(a);
+		if (!v)
+			return fail(a, "%s: missing value after \"check %s\"", ctx, w);
+		switch (id) {
+		case W_INTERVAL:
+			if (parse_timeout(a, "check interval", v,
+					  UC_CHECK_INTERVAL_MIN,
+					  UC_CHECK_INTERVAL_MAX, &c->interval_ms))
+				return UC_USAGE_ERROR;
+			break;
+		case W_TIMEOUT:
+			if (parse_timeout(a, "check timeout", v,
+					  UC_CHECK_TIMEOUT_MIN,
+					  UC_CHECK_TIMEOUT_MAX, &c->timeout_ms))
+				return UC_USAGE_ERROR;
+			break;
+		default:
+			if (parse_u32_range(v, 1, UC_CHECK_COUNT_MAX,
+					    id == W_RISE ? &c->rise : &c->fall))
+				return fail(a, "invalid check %s \"%s\": must be 1-%u",
+					    id == W_RISE ? "rise" : "fall", v,
+					    UC_CHECK_COUNT_MAX);
+			break;
+		}
+	}
+	if (!seen)
+		return fail(a, "%s: \"check\" needs on, off, or some of interval, timeout, rise, fall",
+			    ctx);
+	c->enabled = 1;
+	return 0;
+}
+
 /* An ACL entry of rule add / rule set, appended to @acl. */
 static int add_acl_entry(struct args *a, struct krelay_acl *acl, int action,
 			 const char *v, const char *ctx)
@@ -393,6 +491,16 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			return ret;
 		if (id == W_HELP)
 			return want_help(cmd);
+		if (id == W_CHECK) {
+			if (r->present & KRELAY_RULE_F_CHECK)
+				return fail(a, "%s: \"check\" given twice", ctx);
+			r->present |= KRELAY_RULE_F_CHECK;
+			ret = parse_check(a, &r->check, ctx, is_set);
+			if (ret)
+				return ret;
+			weight_ok = 0;
+			continue;
+		}
 
 		switch (id) {
 		case W_MODE:		flag = KRELAY_RULE_F_MODE; break;
@@ -725,17 +833,51 @@ static int parse_backend(struct args *a, struct userctl_cmd *cmd)
 		return no_more(a, ctx);
 	}
 	if (!w)
-		return fail(a, "%s: missing \"weight W\"", ctx);
-	ret = match(a, "keyword", w, weight_word, ARRAY_SIZE(weight_word), &id);
+		return fail(a, cmd->command == UC_CMD_SET ?
+			    "%s: missing \"weight W\", \"drain\" or \"undrain\"" :
+			    "%s: missing \"weight W\"", ctx);
+	if (cmd->command == UC_CMD_SET)
+		ret = match(a, "keyword", w, backend_set_words,
+			    ARRAY_SIZE(backend_set_words), &id);
+	else
+		ret = match(a, "keyword", w, weight_word,
+			    ARRAY_SIZE(weight_word), &id);
 	if (ret)
 		return ret;
 	if (id == W_HELP)
 		return want_help(cmd);
+	if (id == W_UNDRAIN) {
+		cmd->undrain = 1;
+		return no_more(a, ctx);
+	}
+	if (id == W_DRAIN) {
+		cmd->backend.drain = 1;
+		w = next(a);
+		if (!w)
+			return 0;
+		ret = match(a, "keyword", w, drain_words,
+			    ARRAY_SIZE(drain_words), &id);
+		if (ret)
+			return ret;
+		if (id == W_HELP)
+			return want_help(cmd);
+		w = next(a);
+		if (!w)
+			return fail(a, "%s: missing value after \"timeout\"", ctx);
+		ret = parse_timeout(a, "drain timeout", w, 0,
+				    UC_DRAIN_TIMEOUT_MAX,
+				    &cmd->backend.drain_timeout_ms);
+		if (ret)
+			return ret;
+		return no_more(a, ctx);
+	}
 	w = next(a);
 	if (!w)
 		return fail(a, "%s: missing value after \"weight\"", ctx);
-	ret = parse_weight(a, w, &cmd->backend.weight);
-	if (ret)
+	/* backend set: weight 0 is drain */
+	if (cmd->command == UC_CMD_SET && strcmp(w, "0") == 0)
+		cmd->backend.drain = 1;
+	else if ((ret = parse_weight(a, w, &cmd->backend.weight)))
 		return ret;
 	return no_more(a, ctx);
 }
@@ -1041,7 +1183,11 @@ static const char usage_rule[] =
 "       LISTEN, BACKEND := { A.B.C.D:PORT | [IPV6]:PORT | *:PORT | :PORT }\n"
 "       OPTION := { sched { rr | wrr | lc } | holddown TIME | mode { splice | copy } |\n"
 "                   connect-timeout TIME | idle-timeout TIME | backlog N |\n"
-"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } }\n"
+"                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } |\n"
+"                   check CHECK }\n"
+"       CHECK := { on | off | [ interval TIME ] [ timeout TIME ] [ rise N ] [ fall N ] }\n"
+"                (TCP connect checks; defaults interval 2s timeout 1s rise 2 fall 3;\n"
+"                 interval 100ms-1h, timeout 10ms-10m, rise and fall 1-100; off: rule set)\n"
 "       TIME := NUMBER[ms|s|m|h|d]  (milliseconds without unit; idle-timeout and\n"
 "               holddown: 0 or off disables; connect-timeout 1ms-10m, idle-timeout\n"
 "               up to 1d, holddown up to 1h; keepalive 1-32767 s)\n"
@@ -1053,10 +1199,12 @@ static const char usage_rule[] =
 static const char usage_backend[] =
 "Usage: userctl backend add RULE BACKEND [ weight W ]\n"
 "       userctl backend del RULE BACKEND\n"
-"       userctl backend set RULE BACKEND weight W\n"
+"       userctl backend set RULE BACKEND { weight W | drain [ timeout TIME ] | undrain }\n"
 "       userctl backend { list | show } [ RULE ]\n"
 "where  RULE := { LISTEN | id N }\n"
-"       BACKEND := { A.B.C.D:PORT | [IPV6]:PORT }, weight 1-10000\n";
+"       BACKEND := { A.B.C.D:PORT | [IPV6]:PORT }, weight 1-10000\n"
+"       drain: no new connections; those left are reset after TIME (up to 1d;\n"
+"       default, 0 or off: never); weight 0 is drain; weight W or undrain end it\n";
 
 static const char usage_acl[] =
 "Usage: userctl acl { list | show }\n"

@@ -74,7 +74,8 @@ struct userctl_cmd {
 	uint64_t conn_id;		/* conn kill */
 
 	struct krelay_backend backend;	/* backend add/del/set (weight 0:
-					 * not given) */
+					 * not given; drain: drain it) */
+	int undrain;			/* backend set: undrain */
 	struct krelay_acl_entry acl_entry; /* acl add/del (action set) */
 
 	unsigned int monitor_mask;	/* UC_MON_*, 0: all */

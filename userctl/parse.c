@@ -600,8 +600,10 @@ void fmt_backends(const struct krelay_rule *r, int state, char *buf,
 		if (b->weight && b->weight != 1)
 			snprintf(w, sizeof(w), "*%u", b->weight);
 		n = snprintf(buf + used, len - used, "%s%s%s%s", i ? "," : "",
-			     ep, w, state && b->has_state &&
-			     b->state == KRELAY_BACKEND_DOWN ? "!" : "");
+			     ep, w, state && ((b->has_state &&
+			     b->state == KRELAY_BACKEND_DOWN) ||
+			     (b->has_health && b->health == KRELAY_HEALTH_DOWN)) ?
+			     "!" : "");
 		if (n < 0 || (size_t)n >= len - used)
 			return;
 		used += (size_t)n;

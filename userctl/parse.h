@@ -21,6 +21,12 @@
 #define UC_HOLDDOWN_MAX		3600000u
 #define UC_WEIGHT_MIN		1u
 #define UC_WEIGHT_MAX		10000u
+#define UC_CHECK_INTERVAL_MIN	100u
+#define UC_CHECK_INTERVAL_MAX	3600000u
+#define UC_CHECK_TIMEOUT_MIN	10u
+#define UC_CHECK_TIMEOUT_MAX	600000u
+#define UC_CHECK_COUNT_MAX	100u
+#define UC_DRAIN_TIMEOUT_MAX	86400000u
 #define UC_KEEPALIVE_MAX	32767u
 
 /* Defaults the kernel applies when an attribute is not sent. */

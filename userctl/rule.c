@@ -65,6 +65,15 @@ struct json_object *json_rule(const struct krelay_rule *r)
 		json_add_u64(o, "mark", r->mark);
 	if (r->present & KRELAY_RULE_F_KEEPALIVE)
 		json_add_u64(o, "keepalive_s", r->keepalive_s);
+	if ((r->present & KRELAY_RULE_F_CHECK) && r->check.enabled) {
+		struct json_object *c = json_object_new_object();
+
+		json_add_u64(c, "interval_ms", r->check.interval_ms);
+		json_add_u64(c, "timeout_ms", r->check.timeout_ms);
+		json_add_u64(c, "rise", r->check.rise);
+		json_add_u64(c, "fall", r->check.fall);
+		json_object_object_add(o, "check", c);
+	}
 	if (r->present & KRELAY_RULE_F_ACL)
 		json_object_object_add(o, "acl", json_acl(&r->acl));
 	if (r->present & KRELAY_RULE_F_STATS)
@@ -98,6 +107,14 @@ void rule_extra(const void *row, char *buf, size_t len)
 		ADD("%smark %u", used ? " " : "", r->mark);
 	if ((r->present & KRELAY_RULE_F_KEEPALIVE) && r->keepalive_s)
 		ADD("%skeepalive %u", used ? " " : "", r->keepalive_s);
+	if ((r->present & KRELAY_RULE_F_CHECK) && r->check.enabled) {
+		char t[32];
+
+		fmt_duration_ms(r->check.interval_ms, v, sizeof(v));
+		fmt_duration_ms(r->check.timeout_ms, t, sizeof(t));
+		ADD("%scheck interval %s timeout %s rise %u fall %u",
+		    used ? " " : "", v, t, r->check.rise, r->check.fall);
+	}
 	if (r->present & KRELAY_RULE_F_ACL) {
 		for (i = 0; i < r->acl.n; i++) {
 			fmt_prefix(&r->acl.e[i], v, sizeof(v));

@@ -64,7 +64,33 @@ struct krelay_backend {
 	uint64_t active;
 	uint64_t bytes_to_backend;
 	uint64_t bytes_to_client;
+	/* drain: requests carry @drain and @drain_timeout_ms, both reported */
+	int drain;			/* no new connections */
+	uint32_t drain_timeout_ms;	/* with @drain; 0: never reset */
+	uint32_t drain_left_ms;		/* reported */
+	int has_health;			/* the rule has checks: @health is set */
+	uint8_t health;			/* enum krelay_health */
+	uint64_t checks_ok;
+	uint64_t checks_failed;
 };
+
+/*
+ * Active health checks of a rule.  In requests, a value of 0 is not sent:
+ * the kernel's default (checks were off) or the current value (they were
+ * on); @enabled 0 turns checks off.
+ */
+struct krelay_check {
+	int enabled;
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint32_t rise;
+	uint32_t fall;
+};
+
+#define KRELAY_CHECK_DEFAULT_INTERVAL_MS	2000
+#define KRELAY_CHECK_DEFAULT_TIMEOUT_MS		1000
+#define KRELAY_CHECK_DEFAULT_RISE		2
+#define KRELAY_CHECK_DEFAULT_FALL		3
 
 /* One ACL entry: allow or deny a CIDR prefix (host bits zero). */
 struct krelay_acl_entry {
@@ -98,13 +124,15 @@ enum {
 	KRELAY_RULE_F_MARK		= 1u << 10,
 	KRELAY_RULE_F_KEEPALIVE		= 1u << 11,
 	KRELAY_RULE_F_ACL		= 1u << 12,
+	KRELAY_RULE_F_CHECK		= 1u << 13,	/* enabled 0: off */
 };
 
 /*
  * A rule, as the kernel reports it, and as a request carries it (rule add,
  * rule set, rule sets: only the parts flagged in @present are sent).
- * A rule the kernel reports without KRELAY_A_SOURCE / KRELAY_A_ACL gets
- * KRELAY_RULE_F_SOURCE (family 0) / KRELAY_RULE_F_ACL (n 0): none.
+ * A rule the kernel reports without KRELAY_A_SOURCE / KRELAY_A_ACL /
+ * KRELAY_A_CHECK gets KRELAY_RULE_F_SOURCE (family 0) / KRELAY_RULE_F_ACL
+ * (n 0) / KRELAY_RULE_F_CHECK (enabled 0): none.
  */
 struct krelay_rule {
 	uint32_t id;			/* 0 when unknown */
@@ -121,6 +149,7 @@ struct krelay_rule {
 	struct krelay_endpoint source;	/* port 0: any */
 	uint32_t mark;
 	uint32_t keepalive_s;
+	struct krelay_check check;
 	struct krelay_acl acl;
 	struct krelay_stats stats;
 };
