@@ -86,6 +86,24 @@ static const struct krelay_rule *find_rule(const struct krelay_rule *rules,
 	return NULL;
 }
 
+/*
+ * A drain is an operation in progress, not configuration: backends that
+ * stay in a rule keep draining (with their timeout) across apply.
+ */
+static void keep_drains(struct krelay_rule *want, const struct krelay_rule *cur)
+{
+	size_t i, j;
+
+	for (i = 0; i < want->nbackends; i++)
+		for (j = 0; j < cur->nbackends; j++)
+			if (endpoint_equal(&want->backends[i].addr,
+					   &cur->backends[j].addr)) {
+				want->backends[i].drain = cur->backends[j].drain;
+				want->backends[i].drain_timeout_ms =
+					cur->backends[j].drain_timeout_ms;
+			}
+}
+
 static int acl_equal(const struct krelay_acl *a, const struct krelay_acl *b)
 {
 	size_t i;
@@ -152,6 +170,8 @@ int do_apply(const struct userctl_cmd *cmd)
 							&cfg.rules[i].listen);
 		const char *what;
 
+		if (c)
+			keep_drains(&cfg.rules[i], c);
 		if (!c) {
 			added++;
 			what = "add";

@@ -634,6 +634,18 @@ void rule_fill_defaults(struct krelay_rule *r)
 		r->keepalive_s = 0;
 	if (!(r->present & KRELAY_RULE_F_ACL))
 		r->acl.n = 0;
+	if (!(r->present & KRELAY_RULE_F_CHECK) || !r->check.enabled)
+		memset(&r->check, 0, sizeof(r->check));
+	if (r->check.enabled) {
+		if (!r->check.interval_ms)
+			r->check.interval_ms = KRELAY_CHECK_DEFAULT_INTERVAL_MS;
+		if (!r->check.timeout_ms)
+			r->check.timeout_ms = KRELAY_CHECK_DEFAULT_TIMEOUT_MS;
+		if (!r->check.rise)
+			r->check.rise = KRELAY_CHECK_DEFAULT_RISE;
+		if (!r->check.fall)
+			r->check.fall = KRELAY_CHECK_DEFAULT_FALL;
+	}
 	for (i = 0; i < r->nbackends; i++)
 		if (!r->backends[i].weight)
 			r->backends[i].weight = UC_DEFAULT_WEIGHT;
@@ -641,7 +653,8 @@ void rule_fill_defaults(struct krelay_rule *r)
 		KRELAY_RULE_F_HOLDDOWN | KRELAY_RULE_F_CONNECT_TIMEOUT |
 		KRELAY_RULE_F_IDLE_TIMEOUT | KRELAY_RULE_F_BACKLOG |
 		KRELAY_RULE_F_SOURCE | KRELAY_RULE_F_MARK |
-		KRELAY_RULE_F_KEEPALIVE | KRELAY_RULE_F_ACL;
+		KRELAY_RULE_F_KEEPALIVE | KRELAY_RULE_F_ACL |
+		KRELAY_RULE_F_CHECK;
 }
 
 int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
@@ -655,7 +668,12 @@ int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
 	    a->idle_timeout_ms != b->idle_timeout_ms ||
 	    a->backlog != b->backlog || a->mark != b->mark ||
 	    a->keepalive_s != b->keepalive_s ||
-	    !endpoint_equal(&a->source, &b->source) || a->acl.n != b->acl.n)
+	    !endpoint_equal(&a->source, &b->source) || a->acl.n != b->acl.n ||
+	    a->check.enabled != b->check.enabled ||
+	    (a->check.enabled &&
+	     (a->check.interval_ms != b->check.interval_ms ||
+	      a->check.timeout_ms != b->check.timeout_ms ||
+	      a->check.rise != b->check.rise || a->check.fall != b->check.fall)))
 		return 0;
 	for (i = 0; i < a->nbackends; i++)
 		if (!endpoint_equal(&a->backends[i].addr, &b->backends[i].addr) ||
