@@ -430,13 +430,15 @@ void krelay_notify_backend(struct krelay_rule *rule, struct krelay_backend *be)
 {
 	struct net *net = rule->kn->net;
 	struct sk_buff *msg;
+	bool checks;
 
 	rcu_read_lock();
+	checks = rcu_dereference(rule->cfg)->check.interval_ms;
 	msg = krelay_event_new(net, NLMSG_GOODSIZE);
 	if (msg)
 		krelay_event_send(net, msg,
 				  krelay_fill_backend_event(msg, rule, be,
-					rcu_dereference(rule->cfg)->check.interval_ms));
+							    checks));
 	rcu_read_unlock();
 }
 

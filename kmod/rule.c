@@ -239,12 +239,13 @@ err_free:
 void krelay_rule_link(struct krelay_rule *rule)
 {
 	struct krelay_net *kn = rule->kn;
+	struct krelay_rule_cfg *cfg;
 
 	lockdep_assert_held(&kn->lock);
 	list_add_tail_rcu(&rule->list, &kn->rules);
 	kn->rule_count++;
-	krelay_maint_commit(rule, rcu_dereference_protected(rule->cfg,
-			    lockdep_is_held(&kn->lock)));
+	cfg = rcu_dereference_protected(rule->cfg, lockdep_is_held(&kn->lock));
+	krelay_maint_commit(rule, cfg);
 }
 
 /*
