@@ -133,18 +133,33 @@ static int krelay_cmd_rule_new(struct sk_buff *skb, struct genl_info *info)
 	return msg ? genlmsg_reply(msg, info) : 0;
 }
 
+/*
+ * Delete a rule, aborting its connections, or with KRELAY_A_DRAIN_TIMEOUT_MS
+ * let them end first (krelay_rule_drain(); the call returns at once).  A
+ * rule already draining is named by its id only; deleting it without a
+ * drain timeout aborts what it has left.
+ */
 static int krelay_cmd_rule_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct krelay_net *kn = krelay_net(genl_info_net(info));
+	struct nlattr *drain = info->attrs[KRELAY_A_DRAIN_TIMEOUT_MS];
 	struct krelay_rule *rule;
 	int err = 0;
 
 	mutex_lock(&kn->lock);
 	rule = krelay_rule_lookup(kn, info);
-	if (IS_ERR(rule))
+	if (IS_ERR(rule)) {
 		err = PTR_ERR(rule);
-	else
+	} else if (!drain) {
 		krelay_rule_delete(rule);
+	} else if (rule->draining) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "the rule is already draining (delete it without a drain timeout to abort its connections)");
+		NL_SET_BAD_ATTR(info->extack, drain);
+		err = -EALREADY;
+	} else {
+		krelay_rule_drain(rule, nla_get_u32(drain));
+	}
 	mutex_unlock(&kn->lock);
 	return err;
 }
@@ -252,6 +267,12 @@ static int krelay_cmd_rule_set(struct sk_buff *skb, struct genl_info *info)
 	rule = krelay_rule_lookup(kn, info);
 	if (IS_ERR(rule)) {
 		err = PTR_ERR(rule);
+		goto out;
+	}
+	if (rule->draining) {
+		NL_SET_ERR_MSG_MOD(extack, "the rule is being deleted (draining)");
+		NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_RULE_ID]);
+		err = -ENOENT;
 		goto out;
 	}
 
@@ -556,8 +577,10 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 		i++;
 	}
 
-	/* commit */
+	/* commit; rules being deleted with drain go their way */
 	list_for_each_entry_safe(rule, tmp, &kn->rules, list) {
+		if (rule->draining)
+			continue;
 		keep = false;
 		for (i = 0; i < n && !keep; i++)
 			keep = items[i].rule == rule;
@@ -608,7 +631,7 @@ static const struct genl_ops krelay_ops[] = {
 	{
 		.cmd = KRELAY_CMD_RULE_DEL,
 		.doit = krelay_cmd_rule_del,
-		.policy = krelay_rule_name_policy,
+		.policy = krelay_rule_del_policy,
 		.maxattr = KRELAY_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

@@ -37,6 +37,7 @@ extern bool krelay_events_on;
 /* policy.c: per-operation policies */
 extern const struct nla_policy krelay_rule_new_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_rule_name_policy[KRELAY_A_MAX + 1];
+extern const struct nla_policy krelay_rule_del_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_rule_set_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_conn_get_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_conn_del_policy[KRELAY_A_MAX + 1];

@@ -7,7 +7,10 @@
  * krelay_net (one per netns, pernet storage): @lock (mutex) serializes every
  *   configuration change of the netns (rule create/delete/set, netns exit).
  *   @rules is an RCU list kept sorted by rule id: writers hold @lock,
- *   readers (dumps, STATS_GET, doit lookups) use rcu_read_lock().
+ *   readers (dumps, STATS_GET, doit lookups) use rcu_read_lock().  A rule
+ *   deleted with drain stays on it (listed, found by id, not by address)
+ *   until its drain work removes it.  That work only ever *tries* @lock
+ *   (and retries later), so whoever holds @lock may cancel it synchronously.
  *   @conns maps connection id -> connection; it is written only from
  *   process context (accept work, connection teardown) and walked under RCU
  *   by dumps and aborts.
@@ -223,6 +226,7 @@ struct krelay_net {
 	atomic64_t next_conn_id;
 	struct xarray conns;
 	atomic_t nconns;
+	atomic_t ndraining;		/* rules deleted with drain, not gone yet */
 	struct krelay_acl __rcu *acl;	/* netns-wide ACL, NULL: empty */
 };
 
@@ -234,6 +238,10 @@ struct krelay_rule {
 	u32 id;
 	u32 backlog;
 	bool dying;
+	/* deleted with drain (rule.c): unlinked from address lookups */
+	bool draining;
+	unsigned long drain_end;	/* jiffies, never 0; 0: no timeout */
+	struct delayed_work drain_work;
 	union krelay_addr listen;
 	struct krelay_rule_cfg __rcu *cfg;
 	atomic_t rr;			/* round-robin position */
@@ -332,6 +340,7 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 void krelay_rule_link(struct krelay_rule *rule);
 void krelay_rule_discard(struct krelay_rule *rule);
 void krelay_rule_delete(struct krelay_rule *rule);
+void krelay_rule_drain(struct krelay_rule *rule, u32 timeout_ms);
 void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg);
 void krelay_rule_set_backlog(struct krelay_rule *rule, u32 backlog);
 struct krelay_rule *krelay_rule_find_id(struct krelay_net *kn, u32 id);

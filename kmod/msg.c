@@ -262,6 +262,23 @@ static int krelay_put_check(struct sk_buff *skb,
 	return 0;
 }
 
+/* KRELAY_A_DRAINING and KRELAY_A_DRAIN_LEFT_MS of a rule deleted with drain. */
+static int krelay_put_draining(struct sk_buff *skb,
+			       const struct krelay_rule *rule)
+{
+	unsigned long end = READ_ONCE(rule->drain_end), left = 0;
+
+	if (!READ_ONCE(rule->draining))
+		return 0;
+	if (end && time_before(jiffies, end))
+		left = end - jiffies;
+	if (nla_put_u8(skb, KRELAY_A_DRAINING, 1) ||
+	    (end && nla_put_u32(skb, KRELAY_A_DRAIN_LEFT_MS,
+				jiffies_to_msecs(left))))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* The rule must be kept alive by the caller (kn->lock, RCU or a ref). */
 int krelay_fill_rule(struct sk_buff *skb, struct krelay_rule *rule,
 		     u32 portid, u32 seq, int flags, u8 cmd)
@@ -292,7 +309,8 @@ int krelay_fill_rule(struct sk_buff *skb, struct krelay_rule *rule,
 	      nla_put_u32(skb, KRELAY_A_MARK, cfg->mark) ||
 	      nla_put_u32(skb, KRELAY_A_KEEPALIVE_S, cfg->keepalive_s) ||
 	      krelay_put_check(skb, &cfg->check) ||
-	      krelay_put_acl(skb, cfg->acl);
+	      krelay_put_acl(skb, cfg->acl) ||
+	      krelay_put_draining(skb, rule);
 	rcu_read_unlock();
 	if (err)
 		goto cancel;

@@ -125,10 +125,18 @@ const struct nla_policy krelay_rule_new_policy[KRELAY_A_MAX + 1] = {
 	KRELAY_RULE_OPTS_POLICY,
 };
 
-/* RULE_DEL, RULE_GET: name a rule by id or listen address */
+/* RULE_GET: name a rule by id or listen address */
 const struct nla_policy krelay_rule_name_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_RULE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[KRELAY_A_LISTEN] = NLA_POLICY_NESTED(krelay_addr_policy),
+};
+
+/* RULE_DEL: RULE_GET's, and a drain timeout */
+const struct nla_policy krelay_rule_del_policy[KRELAY_A_MAX + 1] = {
+	[KRELAY_A_RULE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[KRELAY_A_LISTEN] = NLA_POLICY_NESTED(krelay_addr_policy),
+	[KRELAY_A_DRAIN_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_drain_timeout_range),
 };
 
 const struct nla_policy krelay_rule_set_policy[KRELAY_A_MAX + 1] = {

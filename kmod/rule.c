@@ -48,7 +48,8 @@ struct krelay_rule *krelay_rule_find_addr(struct krelay_net *kn,
 
 	list_for_each_entry_rcu(rule, &kn->rules, list,
 				lockdep_is_held(&kn->lock))
-		if (krelay_addr_equal(&rule->listen, a))
+		if (!READ_ONCE(rule->draining) &&
+		    krelay_addr_equal(&rule->listen, a))
 			return rule;
 	return NULL;
 }
@@ -123,6 +124,8 @@ static void krelay_accept_work(struct work_struct *work)
 		cond_resched();
 	}
 }
+
+static void krelay_drain_work(struct work_struct *work);
 
 static void krelay_bind_error(struct netlink_ext_ack *extack, int err,
 			      const union krelay_addr *a)
@@ -214,6 +217,7 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 	RCU_INIT_POINTER(rule->cfg, cfg);
 	spin_lock_init(&rule->sched_lock);
 	INIT_WORK(&rule->accept_work, krelay_accept_work);
+	INIT_DELAYED_WORK(&rule->drain_work, krelay_drain_work);
 	krelay_maint_init(rule);
 	atomic_set(&rule->nconns, 0);
 
@@ -254,8 +258,10 @@ void krelay_rule_link(struct krelay_rule *rule)
  * stop the health checks and drain timers (closing the check sockets), then
  * abort the connections and wait until they are gone.
  */
-static void krelay_rule_stop(struct krelay_rule *rule)
+static void krelay_rule_close_listener(struct krelay_rule *rule)
 {
+	if (!rule->lsock)
+		return;		/* already closed by a drain */
 	WRITE_ONCE(rule->dying, true);
 	krelay_listen_unhook(rule);
 	cancel_work_sync(&rule->accept_work);
@@ -263,7 +269,11 @@ static void krelay_rule_stop(struct krelay_rule *rule)
 	sock_release(rule->lsock);
 	rule->lsock = NULL;
 	krelay_maint_stop(rule);
+}
 
+static void krelay_rule_stop(struct krelay_rule *rule)
+{
+	krelay_rule_close_listener(rule);
 	krelay_conn_abort_all(rule->kn, rule);
 	wait_event(krelay_waitq, !atomic_read(&rule->nconns));
 }
@@ -283,7 +293,7 @@ void krelay_rule_discard(struct krelay_rule *rule)
  * Unlink and stop a rule.  Caller holds kn->lock; the list's reference is
  * dropped here.
  */
-void krelay_rule_delete(struct krelay_rule *rule)
+static void __krelay_rule_delete(struct krelay_rule *rule)
 {
 	struct krelay_net *kn = rule->kn;
 
@@ -294,6 +304,76 @@ void krelay_rule_delete(struct krelay_rule *rule)
 	krelay_rule_stop(rule);
 	krelay_notify_rule(rule, KRELAY_CMD_RULE_DEL);
 	krelay_rule_put(rule);
+}
+
+/*
+ * Unlink and stop a rule (a draining one too: its connections are aborted
+ * now).  Caller holds kn->lock; the list's reference is dropped here.
+ */
+void krelay_rule_delete(struct krelay_rule *rule)
+{
+	struct krelay_net *kn = rule->kn;
+	bool draining = rule->draining;
+
+	/* it only tries kn->lock, so it cannot be waiting for us */
+	cancel_delayed_work_sync(&rule->drain_work);
+	__krelay_rule_delete(rule);
+	if (draining)
+		atomic_dec(&kn->ndraining);
+}
+
+/*
+ * A draining rule: once its last connection is gone or the drain timeout
+ * passed, abort what is left and remove the rule.  Polls (every 100 ms)
+ * rather than being woken by the connections, which keeps the connection
+ * path free of drain tests.
+ */
+static void krelay_drain_work(struct work_struct *work)
+{
+	struct krelay_rule *rule = container_of(to_delayed_work(work),
+						struct krelay_rule, drain_work);
+	struct krelay_net *kn = rule->kn;
+	unsigned long delay = msecs_to_jiffies(100);
+
+	if (!mutex_trylock(&kn->lock)) {
+		queue_delayed_work(krelay_wq, &rule->drain_work, 1);
+		return;
+	}
+	if (atomic_read(&rule->nconns) &&
+	    (!rule->drain_end || time_before(jiffies, rule->drain_end))) {
+		if (rule->drain_end && time_before(rule->drain_end,
+						   jiffies + delay))
+			delay = rule->drain_end - jiffies;
+		queue_delayed_work(krelay_wq, &rule->drain_work, delay);
+		mutex_unlock(&kn->lock);
+		return;
+	}
+	/* may free the rule, and with it this work item */
+	__krelay_rule_delete(rule);
+	mutex_unlock(&kn->lock);
+	/* after this, kn may be gone (netns exit waits for it) */
+	atomic_dec(&kn->ndraining);
+	wake_up_all(&krelay_waitq);
+}
+
+/*
+ * Delete a rule with drain: stop accepting now and free its listen address
+ * (unlinked from address lookups: a new rule may take it), let its
+ * connections run to their end, or abort those left after @timeout_ms (0:
+ * no timeout); then the rule goes as with krelay_rule_delete().  Returns
+ * at once.  Caller holds kn->lock.
+ */
+void krelay_rule_drain(struct krelay_rule *rule, u32 timeout_ms)
+{
+	lockdep_assert_held(&rule->kn->lock);
+
+	krelay_rule_close_listener(rule);
+	/* "| 1": a deadline is never 0, which means none */
+	rule->drain_end = timeout_ms ?
+		(jiffies + msecs_to_jiffies(timeout_ms)) | 1 : 0;
+	WRITE_ONCE(rule->draining, true);
+	atomic_inc(&rule->kn->ndraining);
+	queue_delayed_work(krelay_wq, &rule->drain_work, 0);
 }
 
 /*

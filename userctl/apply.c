@@ -87,6 +87,21 @@ static const struct krelay_rule *find_rule(const struct krelay_rule *rules,
 }
 
 /*
+ * Rules being deleted with drain are on their way out: not configuration,
+ * and their listen address may already belong to another rule.
+ */
+static void drop_draining(struct vec *v)
+{
+	struct krelay_rule *r = v->data;
+	size_t i, n = 0;
+
+	for (i = 0; i < v->n; i++)
+		if (!r[i].draining)
+			r[n++] = r[i];
+	v->n = n;
+}
+
+/*
  * A drain is an operation in progress, not configuration: backends that
  * stay in a rule keep draining (with their timeout) across apply.
  */
@@ -155,8 +170,10 @@ int do_apply(const struct userctl_cmd *cmd)
 		goto out;
 	}
 	ret = get_rules(h, &v);
-	if (!ret)
+	if (!ret) {
+		drop_draining(&v);
 		ret = krelay_acl_get(h, cur_acl);
+	}
 	if (ret) {
 		ret = kernel_error(h, "apply", NULL, KRELAY_CMD_RULE_GET, ret);
 		goto out;
@@ -248,6 +265,7 @@ int do_export(struct krelay_handle *h, const struct userctl_cmd *cmd)
 		ret = kernel_error(h, "export", NULL, KRELAY_CMD_RULE_GET, ret);
 		goto out;
 	}
+	drop_draining(&v);
 	ret = krelay_acl_get(h, acl);
 	if (ret) {
 		ret = kernel_error(h, "export", NULL, KRELAY_CMD_ACL_GET, ret);

@@ -703,11 +703,25 @@ static int parse_rule(struct args *a, struct userctl_cmd *cmd)
 		if (!(cmd->rule.present & KRELAY_RULE_F_BACKEND))
 			return fail(a, "rule add: missing \"to BACKEND\"");
 		return 0;
-	case UC_CMD_DEL:
+	case UC_CMD_DEL: {
+		const char *w;
+
 		ret = parse_ref(a, cmd, "rule del");
 		if (ret || cmd->action == UC_ACT_HELP)
 			return ret;
+		w = peek(a);
+		if (w && (strcmp(w, "--drain") == 0 || strcmp(w, "drain") == 0)) {
+			next(a);
+			w = next(a);
+			if (!w)
+				return fail(a, "rule del: missing TIME after \"--drain\"");
+			if (parse_timeout(a, "drain timeout", w, 0,
+					  UC_DRAIN_TIMEOUT_MAX, &cmd->rule_drain_ms))
+				return UC_USAGE_ERROR;
+			cmd->rule_drain = 1;
+		}
 		return no_more(a, "rule del");
+	}
 	case UC_CMD_SET:
 		ret = parse_ref(a, cmd, "rule set");
 		if (ret || cmd->action == UC_ACT_HELP)
@@ -1100,6 +1114,10 @@ static int parse_all(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 		for (j = a.i; j < argc; j++) {
 			const char *o = argv[j];
 
+			/* rule del RULE --drain TIME */
+			if (cmd->object == UC_OBJ_RULE && j >= a.i + 2 &&
+			    strcmp(o, "--drain") == 0)
+				continue;
 			if (o[0] == '-' && (o[1] == '-' ||
 			    (o[1] >= 'a' && o[1] <= 'z') ||
 			    (o[1] >= 'A' && o[1] <= 'Z')))
@@ -1175,7 +1193,7 @@ static const char usage_main[] =
 static const char usage_rule[] =
 "Usage: userctl rule add LISTEN to BACKEND [ weight W ] [ to BACKEND [ weight W ] ]...\n"
 "                        [ OPTION ]... [ allow PREFIX ]... [ deny PREFIX ]...\n"
-"       userctl rule del RULE\n"
+"       userctl rule del RULE [ --drain TIME ]\n"
 "       userctl rule set RULE [ to BACKEND [ weight W ] ]... [ OPTION ]...\n"
 "                        [ src none ] [ allow PREFIX ]... [ deny PREFIX ]... [ acl flush ]\n"
 "       userctl rule { list | show } [ RULE ]\n"
@@ -1194,7 +1212,10 @@ static const char usage_rule[] =
 "       PREFIX := { A.B.C.D[/N] | IPV6[/N] }  (host bits must be zero)\n"
 "       weight 1-10000 (default 1), backlog 1-65535, mark 0-4294967295 or hex 0x0-0xffffffff (0: none)\n"
 "rule set changes everything it names in one transaction; \"to\" replaces the\n"
-"backend list, allow/deny replace the rule's ACL, \"acl flush\" clears it.\n";
+"backend list, allow/deny replace the rule's ACL, \"acl flush\" clears it.\n"
+"rule del --drain stops accepting at once (a new rule may take the address),\n"
+"lets the connections end and resets those left after TIME (up to 1d; 0 or\n"
+"off: never); the rule is listed as draining until then.\n";
 
 static const char usage_backend[] =
 "Usage: userctl backend add RULE BACKEND [ weight W ]\n"

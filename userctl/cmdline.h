@@ -76,6 +76,8 @@ struct userctl_cmd {
 	struct krelay_backend backend;	/* backend add/del/set (weight 0:
 					 * not given; drain: drain it) */
 	int undrain;			/* backend set: undrain */
+	int rule_drain;			/* rule del --drain */
+	uint32_t rule_drain_ms;		/*  ... its timeout, 0: none */
 	struct krelay_acl_entry acl_entry; /* acl add/del (action set) */
 
 	unsigned int monitor_mask;	/* UC_MON_*, 0: all */

@@ -276,6 +276,7 @@ static const char *const top_attr_names[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_ACL]			= "acl",
 	[KRELAY_A_RULES]		= "rules",
 	[KRELAY_A_CHECK]		= "check",
+	[KRELAY_A_DRAIN_TIMEOUT_MS]	= "drain timeout",
 };
 
 static const char *const addr_attr_names[KRELAY_ADDR_A_MAX + 1] = {
@@ -861,6 +862,9 @@ static const struct nla_policy top_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_KEEPALIVE_S]		= { .type = NLA_U32 },
 	[KRELAY_A_ACL]			= { .type = NLA_NESTED },
 	[KRELAY_A_CHECK]		= { .type = NLA_NESTED },
+	[KRELAY_A_DRAIN_TIMEOUT_MS]	= { .type = NLA_U32 },
+	[KRELAY_A_DRAINING]		= { .type = NLA_U8 },
+	[KRELAY_A_DRAIN_LEFT_MS]	= { .type = NLA_U32 },
 	[KRELAY_A_RULES]		= { .type = NLA_NESTED },
 };
 
@@ -1172,6 +1176,12 @@ static int parse_rule_attrs(struct nlattr **tb, struct krelay_rule *r)
 		if (ret)
 			return ret;
 	}
+	r->draining = tb[KRELAY_A_DRAINING] &&
+		      nla_get_u8(tb[KRELAY_A_DRAINING]);
+	if (tb[KRELAY_A_DRAIN_LEFT_MS]) {
+		r->drain_left_ms = nla_get_u32(tb[KRELAY_A_DRAIN_LEFT_MS]);
+		r->has_drain_left = 1;
+	}
 	r->present |= KRELAY_RULE_F_CHECK;
 	if (tb[KRELAY_A_CHECK]) {
 		ret = get_check(tb[KRELAY_A_CHECK], &r->check);
@@ -1281,7 +1291,8 @@ int krelay_rule_add(struct krelay_handle *h, const struct krelay_rule *spec,
 	return 0;
 }
 
-int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref)
+static int rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref,
+		    int drain, uint32_t timeout_ms)
 {
 	struct nl_msg *msg = new_req(h, KRELAY_CMD_RULE_DEL, 0);
 	int ret;
@@ -1289,11 +1300,25 @@ int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref)
 	if (!msg)
 		return -ENOMEM;
 	ret = put_ref(msg, ref);
+	if (!ret && drain &&
+	    nla_put_u32(msg, KRELAY_A_DRAIN_TIMEOUT_MS, timeout_ms) < 0)
+		ret = -EMSGSIZE;
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
 	}
 	return xfer(h, msg, NULL, NULL);
+}
+
+int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref)
+{
+	return rule_del(h, ref, 0, 0);
+}
+
+int krelay_rule_del_drain(struct krelay_handle *h,
+			  const struct krelay_rule_ref *ref, uint32_t timeout_ms)
+{
+	return rule_del(h, ref, 1, timeout_ms);
 }
 
 int krelay_rule_set(struct krelay_handle *h, const struct krelay_rule_ref *ref,

@@ -150,6 +150,9 @@ struct krelay_rule {
 	uint32_t mark;
 	uint32_t keepalive_s;
 	struct krelay_check check;
+	int draining;			/* reported: deleted with drain */
+	uint32_t drain_left_ms;		/* reported with @draining and a timeout */
+	int has_drain_left;
 	struct krelay_acl acl;
 	struct krelay_stats stats;
 };
@@ -229,6 +232,12 @@ const char *krelay_strerror(int cmd, int err);
 int krelay_rule_add(struct krelay_handle *h, const struct krelay_rule *spec,
 		    struct krelay_rule *out);
 int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref);
+/*
+ * Delete with drain: the rule stops accepting at once, its connections go
+ * on and are reset after @timeout_ms (0: never); the call returns at once.
+ */
+int krelay_rule_del_drain(struct krelay_handle *h,
+			  const struct krelay_rule_ref *ref, uint32_t timeout_ms);
 int krelay_rule_set(struct krelay_handle *h, const struct krelay_rule_ref *ref,
 		    const struct krelay_rule *changes);
 int krelay_conn_kill(struct krelay_handle *h, uint64_t conn_id);

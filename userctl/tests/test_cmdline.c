@@ -520,6 +520,19 @@ static void test_backend_acl(void **state)
 	bad("backend add id 1 10.0.0.3:80 weight 0", "invalid weight \"0\"");
 	bad("backend add id 1 10.0.0.3:80 drain", "unknown keyword \"drain\"");
 
+	/* rule del --drain TIME */
+	ok("rule del 127.0.0.1:80 --drain 30s", &c);
+	assert_int_equal(c.rule_drain, 1);
+	assert_int_equal(c.rule_drain_ms, 30000);
+	ok("rule del id 3 drain off", &c);
+	assert_int_equal(c.rule_drain, 1);
+	assert_int_equal(c.rule_drain_ms, 0);
+	ok("rule del id 3", &c);
+	assert_int_equal(c.rule_drain, 0);
+	bad("rule del id 3 --drain", "missing TIME after \"--drain\"");
+	bad("rule del id 3 --drain 2d", "invalid drain timeout \"2d\"");
+	bad("rule del id 3 --drain 1s extra", "unexpected argument \"extra\"");
+
 	/* drain: weight 0, drain [ timeout T ], undrain */
 	ok("backend set id 1 10.0.0.3:80 weight 0", &c);
 	assert_int_equal(c.backend.drain, 1);
