@@ -79,8 +79,9 @@ ip netns exec rd sh -c "sleep 0.5; userctl rule add $R to $B1"
 ip netns exec rd kr-xfer -q -c $R --min 16M --max 16M --pause-read 60 --timeout 90 \
 	>/tmp/ns.log 2>&1 &
 XN=$!
-t_check "a long transfer in netns rd" wait_until $((10 * TS)) \
-	sh -c "[ \"\$(ip netns exec rd userctl -j stats | jq .totals.active)\" = 1 ]"
+# (a function: busybox sh -c would run its own ip applet)
+ns_active() { [ "$(ip netns exec rd userctl -j stats | jq .totals.active)" = 1 ]; }
+t_check "a long transfer in netns rd" wait_until $((10 * TS)) ns_active
 t_check "rule del --drain 1h in netns rd" ip netns exec rd userctl rule del $R --drain 1h
 kill $NE $XN 2>/dev/null
 wait $NE $XN 2>/dev/null
