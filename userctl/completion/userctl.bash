@@ -186,7 +186,14 @@ _userctl()
                 add)
                     ((argi >= 1)) && _userctl_compgen "$rule_kw"
                     ;;
-                del|list)
+                del)
+                    if ((argi == 0)); then
+                        _userctl_compgen "id $(_userctl_rule_field listen)"
+                    elif [[ $prev != --drain ]]; then
+                        _userctl_compgen "--drain"
+                    fi
+                    ;;
+                list)
                     ((argi == 0)) && _userctl_compgen "id $(_userctl_rule_field listen)"
                     ;;
                 set)

@@ -65,6 +65,17 @@
  *     reply:    the new rule, as KRELAY_CMD_RULE_GET returns it.
  * KRELAY_CMD_RULE_DEL   (admin) delete a rule and abort its connections.
  *     required: KRELAY_A_RULE_ID or KRELAY_A_LISTEN
+ *     optional: KRELAY_A_DRAIN_TIMEOUT_MS (0..86400000, 0: no timeout):
+ *               delete with drain instead.  The rule stops accepting and
+ *               its listen address is free at once (a new rule may take
+ *               it; the draining rule is no longer found by address, only
+ *               by id); the call returns at once.  Its connections go on;
+ *               those left when the timeout passes are aborted.  Then the
+ *               rule is gone (the RULE_DEL event goes out then).  Until
+ *               then RULE_GET shows it with KRELAY_A_DRAINING, RULE_SET
+ *               refuses it, RULESET_SET leaves it alone, and RULE_DEL of
+ *               its id without a drain timeout aborts it at once (with
+ *               one: -EALREADY).  Netns exit and module unload abort it.
  * KRELAY_CMD_RULE_GET   doit: one rule (KRELAY_A_RULE_ID or KRELAY_A_LISTEN);
  *                       dump: every rule of the netns.
  *     reply:    KRELAY_A_RULE_ID, KRELAY_A_LISTEN, KRELAY_A_BACKENDS (with
@@ -73,7 +84,9 @@
  *               KRELAY_A_IDLE_TIMEOUT_MS, KRELAY_A_BACKLOG,
  *               KRELAY_A_SOURCE (if set), KRELAY_A_MARK, KRELAY_A_KEEPALIVE_S,
  *               KRELAY_A_ACL (if not empty), KRELAY_A_CHECK (if on, all
- *               four values), KRELAY_A_STATS.  Each backend: ADDR,
+ *               four values), KRELAY_A_DRAINING and KRELAY_A_DRAIN_LEFT_MS
+ *               (if deleted with drain; time left only with a timeout),
+ *               KRELAY_A_STATS.  Each backend: ADDR,
  *               WEIGHT, STATE, DOWN_MS, the counters, CHECKS_OK,
  *               CHECKS_FAILED, HEALTH (if the rule has checks), and
  *               DRAIN, DRAIN_TIMEOUT_MS, DRAIN_LEFT_MS (if draining).
@@ -245,7 +258,7 @@ enum krelay_attr {
 	KRELAY_A_CHECK,
 	/* u32, connections open at once, 0: no limit (default) */
 	KRELAY_A_MAXCONN,
-	/* u32, RULE_DEL: stop accepting, reset what is left after this long */
+	/* u32, 0..86400000, RULE_DEL: stop accepting, reset what is left after this long (0: never) */
 	KRELAY_A_DRAIN_TIMEOUT_MS,
 	/* u8, reported: 1 while the rule is deleted with drain */
 	KRELAY_A_DRAINING,
