@@ -560,6 +560,21 @@ static void cases_other(void)
 	m_u32(&m, KRELAY_A_RULE_ID, 0);
 	expect("rule-del: rule id 0", &m, ERANGE, "out of range");
 
+	m_init(&m, family_id, KRELAY_CMD_RULE_DEL, 0);
+	m_listen(&m, listen_port);
+	m_u32(&m, KRELAY_A_DRAIN_TIMEOUT_MS, 86400001);
+	expect("rule-del: drain timeout 86400001", &m, ERANGE, "out of range");
+
+	m_init(&m, family_id, KRELAY_CMD_RULE_GET, 0);
+	m_listen(&m, listen_port);
+	m_u32(&m, KRELAY_A_DRAIN_TIMEOUT_MS, 1000);
+	expect("rule-get: a drain timeout is for rule-del only", &m, EINVAL, NULL);
+
+	m_init(&m, family_id, KRELAY_CMD_RULE_SET, 0);
+	m_listen(&m, listen_port);
+	m_u8(&m, KRELAY_A_DRAINING, 1);
+	expect("rule-set: draining is reported only", &m, EINVAL, NULL);
+
 	m_init(&m, family_id, KRELAY_CMD_CONN_DEL, 0);
 	expect("conn-del: no id", &m, EINVAL, "connection id missing");
 
