@@ -258,7 +258,7 @@ enum krelay_attr {
 	KRELAY_A_CHECK,
 	/* u32, connections open at once, 0: no limit (default) */
 	KRELAY_A_MAXCONN,
-	/* u32, 0..86400000, RULE_DEL: stop accepting, reset what is left after this long (0: never) */
+	/* u32, 0..86400000, RULE_DEL: drain, reset what is left after this (0: never) */
 	KRELAY_A_DRAIN_TIMEOUT_MS,
 	/* u8, reported: 1 while the rule is deleted with drain */
 	KRELAY_A_DRAINING,
@@ -330,7 +330,7 @@ enum krelay_backend_attr {
 	KRELAY_BACKEND_A_BYTES_TO_CLIENT, /* u64 */
 	KRELAY_BACKEND_A_MAXCONN,	/* u32, connections open at once, 0: no limit */
 	KRELAY_BACKEND_A_DRAIN,		/* u8, 1: no new connections (request and report) */
-	/* u32, 0..86400000, with DRAIN: reset its connections left after this long, 0: never */
+	/* u32, 0..86400000, with DRAIN: reset what is left after this, 0: never */
 	KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS,
 	KRELAY_BACKEND_A_DRAIN_LEFT_MS,	/* u32, reported: drain time left */
 	KRELAY_BACKEND_A_HEALTH,	/* u8, enum krelay_health, with checks only */
