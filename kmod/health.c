@@ -167,9 +167,26 @@ static void krelay_health_result(struct krelay_rule *rule,
 	}
 }
 
+/* Is @be still a backend of the rule (not removed by a RULE_SET)? */
+static bool krelay_rule_has(struct krelay_rule *rule,
+			    const struct krelay_backend *be)
+{
+	const struct krelay_rule_cfg *cfg;
+	bool found = false;
+	u32 i;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(rule->cfg);
+	for (i = 0; i < cfg->nbackends && !found; i++)
+		found = cfg->be[i].be == be;
+	rcu_read_unlock();
+	return found;
+}
+
 /*
  * Collect the checks that ended (established, refused, timed out) and
- * close their sockets.  Returns the earliest deadline of those left in
+ * close their sockets; those of backends the rule no longer has are
+ * closed uncounted.  Returns the earliest deadline of those left in
  * *@next (unchanged if none).
  */
 static void krelay_checks_collect(struct krelay_rule *rule,
@@ -184,7 +201,11 @@ static void krelay_checks_collect(struct krelay_rule *rule,
 		int state = READ_ONCE(p->sock->sk->sk_state);
 		bool ok;
 
-		if (p->failed) {
+		if (!krelay_rule_has(rule, p->be)) {
+			krelay_probe_close(p);
+			ck->p[i] = ck->p[--ck->n];
+			continue;
+		} else if (p->failed) {
 			ok = false;
 		} else if (state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT) {
 			ok = true;
@@ -231,6 +252,12 @@ static void krelay_checks_round(struct krelay_rule *rule,
 
 		if (krelay_checks_has(ck, be))
 			continue;
+		/*
+		 * collect just closed the checks of removed backends; only a
+		 * RULE_SET since then can leave no room: the rest next round
+		 */
+		if (ck->n >= ARRAY_SIZE(ck->p))
+			break;
 		krelay_backend_get(be);
 		ck->p[ck->n++].be = be;
 	}
