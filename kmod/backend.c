@@ -6,14 +6,16 @@
  * weights.  For each new connection, and again for each failover, the
  * rule's scheduler picks one backend that this connection has not tried
  * yet, preferring backends that are up; a backend whose connect failed is
- * down until its hold-down time has passed.  If every untried backend is
- * down, the scheduler still offers one: a backend in hold-down may well be
- * back, and trying it beats failing the client.
+ * down until its hold-down time has passed, and one whose active health
+ * checks failed (health.c) is down until they pass again.  If every
+ * untried backend is down, the scheduler still offers one: a backend in
+ * hold-down may well be back, and trying it beats failing the client.
  *
- * A backend with a maxconn that many connections open is not usable: the
- * schedulers skip it, and when every backend left is at its limit there is
- * nothing to offer (the new client is reset, counted OVERLIMIT; a
- * failover ends the connection as failed).
+ * A draining backend is never offered: when every backend drains, new
+ * connections fail.  A backend with a maxconn that many connections open
+ * is not usable either: the schedulers skip it, and when every backend
+ * left is at its limit there is nothing to offer (the new client is
+ * reset, counted OVERLIMIT; a failover ends the connection as failed).
  */
 
 #include <linux/jiffies.h>
@@ -85,16 +87,22 @@ static bool krelay_backend_has_room(const struct krelay_rule_backend *rb)
 
 /*
  * The one test every scheduler applies: may backend @i of @cfg be offered
- * to @c in this pass?  Untried by @c, below its maxconn, not excluded in
- * @full (lost a race for its last slot), and up when @want_up.
+ * to @c in this pass?  Never if @c tried it already, it drains, it is at
+ * its maxconn or excluded in @full (lost a race for its last slot); with
+ * @want_up, only if it is up (neither in hold-down nor failing its health
+ * checks).
  */
 static bool krelay_usable(const struct krelay_conn *c,
 			  const struct krelay_rule_cfg *cfg, u32 i,
 			  u64 full, bool want_up)
 {
-	return krelay_untried(c, cfg, i) && !(full & BIT_ULL(i)) &&
-	       krelay_backend_has_room(&cfg->be[i]) &&
-	       !(want_up && krelay_backend_down(cfg->be[i].be));
+	const struct krelay_backend *be = cfg->be[i].be;
+
+	if (!krelay_untried(c, cfg, i) || cfg->be[i].drain ||
+	    (full & BIT_ULL(i)) || !krelay_backend_has_room(&cfg->be[i]))
+		return false;
+	return !want_up ||
+	       (!krelay_backend_down(be) && !test_bit(KRELAY_BF_SICK, &be->flags));
 }
 
 /*
@@ -183,10 +191,25 @@ static int krelay_pick_lc(const struct krelay_rule_cfg *cfg,
 	return best;
 }
 
+/* Does every backend of @rule drain (a pick fails for that reason)? */
+bool krelay_backends_draining(struct krelay_rule *rule)
+{
+	const struct krelay_rule_cfg *cfg;
+	bool all = true;
+	u32 i;
+
+	rcu_read_lock();
+	cfg = rcu_dereference(rule->cfg);
+	for (i = 0; i < cfg->nbackends && all; i++)
+		all = cfg->be[i].drain;
+	rcu_read_unlock();
+	return all;
+}
+
 /*
  * Choose the next backend for @c (process context), take a reference for
  * the connection and count it active.  Returns NULL when every backend of
- * the rule has been tried or is at its maxconn.
+ * the rule has been tried, drains or is at its maxconn.
  */
 struct krelay_backend *krelay_backend_pick(struct krelay_rule *rule,
 					   struct krelay_conn *c)

@@ -18,6 +18,10 @@
 
 #define KRELAY_DEFAULT_CONNECT_TIMEOUT_MS	5000
 #define KRELAY_DEFAULT_HOLDDOWN_MS		10000
+#define KRELAY_DEFAULT_CHECK_INTERVAL_MS	2000
+#define KRELAY_DEFAULT_CHECK_TIMEOUT_MS		1000
+#define KRELAY_DEFAULT_CHECK_RISE		2
+#define KRELAY_DEFAULT_CHECK_FALL		3
 
 /*
  * Address problems, each worded for the three kinds of address (indexed by
@@ -319,8 +323,60 @@ static int krelay_parse_backends(const struct nlattr *nest,
 		if (tb[KRELAY_BACKEND_A_MAXCONN])
 			cfg->be[i].maxconn =
 				nla_get_u32(tb[KRELAY_BACKEND_A_MAXCONN]);
+		if (tb[KRELAY_BACKEND_A_DRAIN])
+			cfg->be[i].drain = nla_get_u8(tb[KRELAY_BACKEND_A_DRAIN]);
+		if (tb[KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS]) {
+			if (!cfg->be[i].drain) {
+				KRELAY_ERR_FMT(extack,
+					       "a drain timeout needs drain",
+					       "backend %pISpc: a drain timeout needs drain",
+					       &a.sa);
+				NL_SET_BAD_ATTR(extack,
+						tb[KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS]);
+				return -EINVAL;
+			}
+			cfg->be[i].drain_timeout_ms =
+				nla_get_u32(tb[KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS]);
+		}
 		i++;
 	}
+	return 0;
+}
+
+/*
+ * KRELAY_A_CHECK: an empty nest turns checks off, otherwise what it does
+ * not say keeps the rule's current value (RULE_SET with checks on) or the
+ * default.
+ */
+static int krelay_parse_check(const struct nlattr *nest,
+			      struct krelay_check_cfg *chk,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KRELAY_CHECK_A_MAX + 1];
+	int err;
+
+	if (!nla_len(nest)) {
+		memset(chk, 0, sizeof(*chk));
+		return 0;
+	}
+	err = nla_parse_nested(tb, KRELAY_CHECK_A_MAX, nest,
+			       krelay_check_policy, extack);
+	if (err)
+		return err;
+	if (!chk->interval_ms) {
+		chk->interval_ms = KRELAY_DEFAULT_CHECK_INTERVAL_MS;
+		chk->timeout_ms = KRELAY_DEFAULT_CHECK_TIMEOUT_MS;
+		chk->rise = KRELAY_DEFAULT_CHECK_RISE;
+		chk->fall = KRELAY_DEFAULT_CHECK_FALL;
+	}
+	if (tb[KRELAY_CHECK_A_INTERVAL_MS])
+		chk->interval_ms = nla_get_u32(tb[KRELAY_CHECK_A_INTERVAL_MS]);
+	if (tb[KRELAY_CHECK_A_TIMEOUT_MS])
+		chk->timeout_ms = nla_get_u32(tb[KRELAY_CHECK_A_TIMEOUT_MS]);
+	if (tb[KRELAY_CHECK_A_RISE])
+		chk->rise = nla_get_u32(tb[KRELAY_CHECK_A_RISE]);
+	if (tb[KRELAY_CHECK_A_FALL])
+		chk->fall = nla_get_u32(tb[KRELAY_CHECK_A_FALL]);
 	return 0;
 }
 
@@ -433,6 +489,7 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 		cfg->proxy_protocol = old->proxy_protocol;
 		cfg->transparent = old->transparent;
 		cfg->source = old->source;
+		cfg->check = old->check;
 	} else {
 		cfg->connect_timeout_ms = KRELAY_DEFAULT_CONNECT_TIMEOUT_MS;
 		cfg->holddown_ms = KRELAY_DEFAULT_HOLDDOWN_MS;
@@ -479,6 +536,13 @@ struct krelay_rule_cfg *krelay_cfg_build(struct nlattr **attrs,
 	if (attrs[KRELAY_A_SOURCE]) {
 		err = krelay_parse_addr(attrs[KRELAY_A_SOURCE], &cfg->source,
 					KRELAY_ADDR_SOURCE, extack);
+		if (err)
+			goto err;
+	}
+
+	if (attrs[KRELAY_A_CHECK]) {
+		err = krelay_parse_check(attrs[KRELAY_A_CHECK], &cfg->check,
+					 extack);
 		if (err)
 			goto err;
 	}

@@ -1010,15 +1010,18 @@ void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock)
 	c->dir[KRELAY_DIR_TO_CLIENT].dst = csock;
 	c->id = atomic64_inc_return(&kn->next_conn_id);
 
-	/*
-	 * A snapshot has at least one backend, so the first pick fails only
-	 * when every usable backend is at its maxconn: reset the client
-	 * (counted OVERLIMIT) rather than queue it behind busy backends.
-	 */
 	c->be = krelay_backend_pick(rule, c);
 	if (!c->be) {
+		/*
+		 * A snapshot has at least one backend, so the first pick fails
+		 * only when every backend drains (counted FAILED) or every one
+		 * that does not is at its maxconn: then the client is reset
+		 * (counted OVERLIMIT) rather than queued behind busy backends.
+		 */
 		kmem_cache_free(krelay_conn_cache, c);
-		krelay_stat_inc(&rule->stats, KRELAY_STATS_A_CONN_OVERLIMIT);
+		krelay_stat_inc(&rule->stats, krelay_backends_draining(rule) ?
+				KRELAY_STATS_A_CONN_FAILED :
+				KRELAY_STATS_A_CONN_OVERLIMIT);
 		krelay_conn_reject(rule, csock);
 		return;
 	}
@@ -1073,6 +1076,23 @@ void krelay_conn_abort_all(struct krelay_net *kn, struct krelay_rule *rule)
 	rcu_read_lock();
 	xa_for_each(&kn->conns, id, c) {
 		if (rule && c->rule != rule)
+			continue;
+		if (refcount_inc_not_zero(&c->refcnt))
+			krelay_conn_abort(c);
+	}
+	rcu_read_unlock();
+}
+
+/* Abort the connections of @rule assigned to @be (a drain timed out). */
+void krelay_conn_abort_backend(struct krelay_rule *rule,
+			       const struct krelay_backend *be)
+{
+	struct krelay_conn *c;
+	unsigned long id;
+
+	rcu_read_lock();
+	xa_for_each(&rule->kn->conns, id, c) {
+		if (c->rule != rule || READ_ONCE(c->be) != be)
 			continue;
 		if (refcount_inc_not_zero(&c->refcnt))
 			krelay_conn_abort(c);

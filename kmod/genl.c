@@ -165,19 +165,34 @@ static int krelay_cmd_rule_new(struct sk_buff *skb, struct genl_info *info)
 	return msg ? genlmsg_reply(msg, info) : 0;
 }
 
+/*
+ * Delete a rule, aborting its connections, or with KRELAY_A_DRAIN_TIMEOUT_MS
+ * let them end first (krelay_rule_drain(); the call returns at once).  A
+ * rule already draining is named by its id only; deleting it without a
+ * drain timeout aborts what it has left.
+ */
 static int krelay_cmd_rule_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct krelay_net *kn = krelay_net(genl_info_net(info));
+	struct nlattr *drain = info->attrs[KRELAY_A_DRAIN_TIMEOUT_MS];
 	struct krelay_rule *rule;
 	LIST_HEAD(gone);
 	int err = 0;
 
 	mutex_lock(&kn->lock);
 	rule = krelay_rule_lookup(kn, info);
-	if (IS_ERR(rule))
+	if (IS_ERR(rule)) {
 		err = PTR_ERR(rule);
-	else
+	} else if (!drain) {
 		krelay_rule_delete(rule, &gone);
+	} else if (rule->draining) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "the rule is already draining (delete it without a drain timeout to abort its connections)");
+		NL_SET_BAD_ATTR(info->extack, drain);
+		err = -EALREADY;
+	} else {
+		krelay_rule_drain(rule, nla_get_u32(drain));
+	}
 	mutex_unlock(&kn->lock);
 	/* the listener is closed: its address may be reused meanwhile */
 	krelay_rules_reap(&gone);
@@ -191,8 +206,7 @@ static int krelay_cmd_rule_get(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int err;
 
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE + KRELAY_MAX_BACKENDS * 160 +
-			  KRELAY_MAX_ACL * 48, GFP_KERNEL);
+	msg = genlmsg_new(KRELAY_RULE_MSG_MAX, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 
@@ -261,6 +275,7 @@ static bool krelay_rule_set_empty(struct nlattr **attrs)
 		KRELAY_A_MARK, KRELAY_A_KEEPALIVE_S, KRELAY_A_ACL,
 		KRELAY_A_MAXCONN,
 		KRELAY_A_PROXY_PROTOCOL, KRELAY_A_TRANSPARENT,
+		KRELAY_A_CHECK,
 	};
 	int i;
 
@@ -289,6 +304,12 @@ static int krelay_cmd_rule_set(struct sk_buff *skb, struct genl_info *info)
 	rule = krelay_rule_lookup(kn, info);
 	if (IS_ERR(rule)) {
 		err = PTR_ERR(rule);
+		goto out;
+	}
+	if (rule->draining) {
+		NL_SET_ERR_MSG_MOD(extack, "the rule is being deleted (draining)");
+		NL_SET_BAD_ATTR(extack, attrs[KRELAY_A_RULE_ID]);
+		err = -ENOENT;
 		goto out;
 	}
 
@@ -622,7 +643,8 @@ static bool krelay_ruleset_frees(struct krelay_net *kn,
 	struct krelay_rule *rule;
 
 	list_for_each_entry(rule, &kn->rules, list)
-		if (krelay_addr_same_port(&rule->listen, &it->listen) &&
+		if (!rule->draining &&
+		    krelay_addr_same_port(&rule->listen, &it->listen) &&
 		    !krelay_ruleset_keeps(items, n, rule))
 			return true;
 	return false;
@@ -643,7 +665,8 @@ static int krelay_ruleset_open(struct krelay_net *kn,
 	int i, j, err;
 
 	list_for_each_entry(rule, &kn->rules, list) {
-		if (krelay_ruleset_keeps(items, n, rule))
+		/* a draining rule has closed its listener already */
+		if (rule->draining || krelay_ruleset_keeps(items, n, rule))
 			continue;
 		for (j = 0; j < n; j++) {
 			if (!items[j].deferred ||
@@ -694,7 +717,7 @@ static void krelay_ruleset_reopen(struct krelay_net *kn)
 	int err;
 
 	list_for_each_entry(rule, &kn->rules, list) {
-		if (rule->listening)
+		if (rule->listening || rule->draining)
 			continue;
 		err = krelay_rule_listen(rule, NULL);
 		if (err)
@@ -771,9 +794,9 @@ static int krelay_cmd_ruleset_set(struct sk_buff *skb, struct genl_info *info)
 		goto undo;
 	}
 
-	/* commit */
+	/* commit; rules being deleted with drain go their way */
 	list_for_each_entry_safe(rule, tmp, &kn->rules, list)
-		if (!krelay_ruleset_keeps(items, n, rule))
+		if (!rule->draining && !krelay_ruleset_keeps(items, n, rule))
 			krelay_rule_delete(rule, &gone);
 	for (i = 0; i < n; i++) {
 		struct krelay_ruleset_item *it = &items[i];
@@ -821,7 +844,7 @@ static const struct genl_ops krelay_ops[] = {
 	{
 		.cmd = KRELAY_CMD_RULE_DEL,
 		.doit = krelay_cmd_rule_del,
-		.policy = krelay_rule_name_policy,
+		.policy = krelay_rule_del_policy,
 		.maxattr = KRELAY_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

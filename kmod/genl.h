@@ -20,11 +20,11 @@
 /* the largest maxconn of a rule or a backend (0: no limit) */
 #define KRELAY_MAX_MAXCONN			16777216
 /* upper bounds of one backend's and one ACL entry's attributes in a message */
-#define KRELAY_BACKEND_MSG_SIZE			160
+#define KRELAY_BACKEND_MSG_SIZE			224
 #define KRELAY_ACL_ENTRY_MSG_SIZE		48
 #define KRELAY_ACL_MSG_SIZE \
 	(NLMSG_DEFAULT_SIZE + KRELAY_MAX_ACL * KRELAY_ACL_ENTRY_MSG_SIZE)
-/* the largest rule message there can be (~26 KiB) */
+/* the largest rule message there can be (~27 KiB) */
 #define KRELAY_RULE_MSG_MAX \
 	(KRELAY_ACL_MSG_SIZE + KRELAY_MAX_BACKENDS * KRELAY_BACKEND_MSG_SIZE)
 
@@ -39,6 +39,7 @@ extern bool krelay_events_on;
 /* policy.c: per-operation policies */
 extern const struct nla_policy krelay_rule_new_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_rule_name_policy[KRELAY_A_MAX + 1];
+extern const struct nla_policy krelay_rule_del_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_rule_set_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_conn_get_policy[KRELAY_A_MAX + 1];
 extern const struct nla_policy krelay_conn_del_policy[KRELAY_A_MAX + 1];

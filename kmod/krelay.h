@@ -10,7 +10,10 @@
  *   connections under @lock; waiting for their teardown happens after
  *   @lock is dropped (krelay_rules_reap()).
  *   @rules is an RCU list kept sorted by rule id: writers hold @lock,
- *   readers (dumps, STATS_GET, doit lookups) use rcu_read_lock().
+ *   readers (dumps, STATS_GET, doit lookups) use rcu_read_lock().  A rule
+ *   deleted with drain stays on it (listed, found by id, not by address)
+ *   until its drain work removes it.  That work only ever *tries* @lock
+ *   (and retries later), so whoever holds @lock may cancel it synchronously.
  *   @conns maps connection id -> connection; it is written only from
  *   process context (accept work, connection teardown) and walked under RCU
  *   by dumps and aborts.
@@ -28,6 +31,13 @@
  *   of the old one by address) and established connections keep theirs.
  *   Its counters and state are atomics; @sched_cur (smooth weighted
  *   round-robin) is only touched under the rule's @sched_lock.
+ *
+ * Health checks and drain timeouts (health.c) run in the rule's
+ *   @maint_work, a delayed work on krelay_wq: one run at a time per rule,
+ *   so the check sockets (@checker) and the backends' @hc_oks/@hc_fails
+ *   need no lock.  It reads the snapshot under RCU and holds a reference
+ *   on every backend it probes.  Rule stop cancels it and closes the
+ *   check sockets before the rule can go.
  *
  * krelay_acl: immutable, RCU-freed; owned by a rule snapshot or by the
  *   netns (@acl, written under @lock).
@@ -73,6 +83,7 @@
 struct mem_cgroup;
 struct net;
 struct sk_buff;
+struct krelay_checker;
 struct netlink_ext_ack;
 
 union krelay_addr {
@@ -115,6 +126,9 @@ static inline void krelay_stat_inc(struct krelay_stats *s, int idx)
 
 enum krelay_backend_flag {
 	KRELAY_BF_DOWN,		/* marked down: a connect failed */
+	KRELAY_BF_SICK,		/* health DOWN: failed FALL checks in a row */
+	KRELAY_BF_DRAINING,	/* draining since @drain_since */
+	KRELAY_BF_DRAIN_EXPIRED, /* drain timeout passed, connections reset */
 };
 
 /* One backend address of a rule; see "krelay_backend" above. */
@@ -128,6 +142,12 @@ struct krelay_backend {
 	atomic64_t failed;		/* connect failures */
 	atomic64_t active;		/* assigned connections open now */
 	atomic64_t bytes[2];		/* indexed by KRELAY_DIR_* */
+	atomic64_t checks_ok;		/* active health checks passed */
+	atomic64_t checks_failed;	/* and failed */
+	unsigned long drain_since;	/* jiffies; valid while DRAINING */
+	/* passed / failed checks in a row: the rule's maintenance work only */
+	u8 hc_oks;
+	u8 hc_fails;
 	struct rcu_head rcu;
 };
 
@@ -169,6 +189,16 @@ struct krelay_rule_backend {
 	struct krelay_backend *be;
 	u32 weight;
 	u32 maxconn;			/* 0: no limit */
+	u32 drain_timeout_ms;		/* with @drain; 0: never */
+	bool drain;			/* no new connections */
+};
+
+/* Active health checks of a rule; @interval_ms 0: off. */
+struct krelay_check_cfg {
+	u32 interval_ms;
+	u32 timeout_ms;
+	u32 rise;
+	u32 fall;
 };
 
 /* Options a rule applies to new connections; immutable once published. */
@@ -185,6 +215,7 @@ struct krelay_rule_cfg {
 	u8 proxy_protocol;		/* enum krelay_proxy_protocol */
 	bool transparent;		/* bind backend sockets to the client */
 	union krelay_addr source;	/* AF_UNSPEC: none */
+	struct krelay_check_cfg check;
 	struct krelay_acl *acl;		/* NULL: empty */
 	struct rcu_head rcu;
 	u32 nbackends;
@@ -204,6 +235,7 @@ struct krelay_net {
 	atomic64_t next_conn_id;
 	struct xarray conns;
 	atomic_t nconns;
+	atomic_t ndraining;		/* rules deleted with drain, not gone yet */
 	struct krelay_acl __rcu *acl;	/* netns-wide ACL, NULL: empty */
 	atomic64_t events_dropped;	/* events lost for want of memory */
 };
@@ -219,6 +251,10 @@ struct krelay_rule {
 	bool listening;			/* hooked and listen()ed (under kn->lock) */
 	bool unlinked;			/* deleted (not a discarded prepared rule) */
 	struct list_head gone;		/* stopped, waiting for krelay_rules_reap() */
+	/* deleted with drain (rule.c): unlinked from address lookups */
+	bool draining;
+	unsigned long drain_end;	/* jiffies, never 0; 0: no timeout */
+	struct delayed_work drain_work;
 	union krelay_addr listen;
 	struct krelay_rule_cfg __rcu *cfg;
 	atomic_t rr;			/* round-robin position */
@@ -228,6 +264,9 @@ struct krelay_rule {
 	void (*saved_data_ready)(struct sock *sk);
 	struct work_struct accept_work;
 	struct mem_cgroup *memcg;	/* the creator's, referenced; or NULL */
+	/* health checks and drain timeouts (health.c) */
+	struct delayed_work maint_work;
+	struct krelay_checker *checker;	/* maint_work and rule stop only */
 	atomic_t nconns;
 	struct krelay_stats stats;
 };
@@ -330,6 +369,7 @@ void krelay_rule_link(struct krelay_rule *rule);
 void krelay_rule_discard(struct krelay_rule *rule, struct list_head *gone);
 void krelay_rule_delete(struct krelay_rule *rule, struct list_head *gone);
 void krelay_rules_reap(struct list_head *gone);
+void krelay_rule_drain(struct krelay_rule *rule, u32 timeout_ms);
 void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg);
 void krelay_rule_set_backlog(struct krelay_rule *rule, u32 backlog);
 struct krelay_rule *krelay_rule_find_id(struct krelay_net *kn, u32 id);
@@ -345,12 +385,15 @@ static inline void krelay_rule_get(struct krelay_rule *rule)
 /* conn.c */
 void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock);
 void krelay_conn_abort_all(struct krelay_net *kn, struct krelay_rule *rule);
+void krelay_conn_abort_backend(struct krelay_rule *rule,
+			       const struct krelay_backend *be);
 int krelay_conn_abort_id(struct krelay_net *kn, u64 id);
 void krelay_conn_put(struct krelay_conn *c);
 
 /* backend.c */
 struct krelay_backend *krelay_backend_pick(struct krelay_rule *rule,
 					   struct krelay_conn *c);
+bool krelay_backends_draining(struct krelay_rule *rule);
 void krelay_backend_failed(struct krelay_rule *rule, struct krelay_backend *be,
 			   u32 holddown_ms);
 void krelay_backend_connected(struct krelay_rule *rule,
@@ -378,6 +421,12 @@ static inline int krelay_sk_set_memcg(struct sock *sk,
 }
 #endif
 
+/* health.c */
+void krelay_maint_init(struct krelay_rule *rule);
+void krelay_maint_commit(struct krelay_rule *rule,
+			 const struct krelay_rule_cfg *cfg);
+void krelay_maint_stop(struct krelay_rule *rule);
+
 /* splice.c, copy.c: move what is readable, see struct krelay_pump */
 void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p);
 void krelay_splice_pump_bh(struct sock *src, struct sock *dst,
@@ -395,6 +444,7 @@ enum krelay_addr_kind {
 extern const struct nla_policy krelay_addr_policy[KRELAY_ADDR_A_MAX + 1];
 extern const struct nla_policy krelay_backend_policy[KRELAY_BACKEND_A_MAX + 1];
 extern const struct nla_policy krelay_acl_policy[KRELAY_ACL_A_MAX + 1];
+extern const struct nla_policy krelay_check_policy[KRELAY_CHECK_A_MAX + 1];
 
 int krelay_list_len(const struct nlattr *nest, struct netlink_ext_ack *extack);
 int krelay_parse_addr(const struct nlattr *nest, union krelay_addr *a,

@@ -97,6 +97,7 @@ static int __net_init krelay_net_init(struct net *net)
 	atomic64_set(&kn->next_conn_id, 0);
 	xa_init(&kn->conns);
 	atomic_set(&kn->nconns, 0);
+	atomic_set(&kn->ndraining, 0);
 	return 0;
 }
 
@@ -104,7 +105,8 @@ static int __net_init krelay_net_init(struct net *net)
  * The netns is going away: no process can reach it any more through
  * netlink, but our kernel sockets do not pin it, so everything must be
  * closed here.  Rule deletion stops each listener, aborts its connections
- * (RST to both peers) and waits until they are freed.
+ * (RST to both peers) and waits until they are freed; rules being deleted
+ * with drain are aborted at once the same way.
  *
  * This is done in .pre_exit, which runs before any device of the netns is
  * unregistered: from .exit, a veth peer would already be gone and the RSTs
@@ -122,7 +124,9 @@ static void __net_exit krelay_net_pre_exit(struct net *net)
 	mutex_unlock(&kn->lock);
 	krelay_rules_reap(&gone);
 
-	wait_event(krelay_waitq, !atomic_read(&kn->nconns));
+	/* a drain that removed its rule just before may still be finishing */
+	wait_event(krelay_waitq, !atomic_read(&kn->nconns) &&
+		   !atomic_read(&kn->ndraining));
 }
 
 static void __net_exit krelay_net_exit(struct net *net)

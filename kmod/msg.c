@@ -90,10 +90,57 @@ void krelay_rule_stats_add(struct krelay_rule *rule, u64 *v)
 			v[i] += atomic64_read(&rule->stats.c[i]);
 }
 
-/* @rb: the backend's entry in a rule (weight, maxconn), NULL in events */
+/* Drain time left of a draining backend with a timeout, in ms. */
+static u32 krelay_drain_left(const struct krelay_rule_backend *rb)
+{
+	const struct krelay_backend *be = rb->be;
+	unsigned long end;
+
+	if (!rb->drain_timeout_ms || !test_bit(KRELAY_BF_DRAINING, &be->flags))
+		return 0;
+	/* pairs with smp_mb__before_atomic() in krelay_maint_commit() */
+	smp_rmb();
+	end = READ_ONCE(be->drain_since) + msecs_to_jiffies(rb->drain_timeout_ms);
+	if (!time_before(jiffies, end))
+		return 0;
+	return jiffies_to_msecs(end - jiffies);
+}
+
+/*
+ * Drain (from the snapshot entry @rb, NULL in events) and health (with
+ * @checks, the rule's checks being on) of a backend.
+ */
+static int krelay_put_backend_ext(struct sk_buff *skb,
+				  const struct krelay_backend *be,
+				  const struct krelay_rule_backend *rb,
+				  bool checks)
+{
+	if (rb && rb->drain &&
+	    (nla_put_u8(skb, KRELAY_BACKEND_A_DRAIN, 1) ||
+	     nla_put_u32(skb, KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS,
+			 rb->drain_timeout_ms) ||
+	     nla_put_u32(skb, KRELAY_BACKEND_A_DRAIN_LEFT_MS,
+			 krelay_drain_left(rb))))
+		return -EMSGSIZE;
+	if (checks &&
+	    nla_put_u8(skb, KRELAY_BACKEND_A_HEALTH,
+		       test_bit(KRELAY_BF_SICK, &be->flags) ?
+		       KRELAY_HEALTH_DOWN : KRELAY_HEALTH_UP))
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, KRELAY_BACKEND_A_CHECKS_OK,
+			      atomic64_read(&be->checks_ok),
+			      KRELAY_BACKEND_A_PAD) ||
+	    nla_put_u64_64bit(skb, KRELAY_BACKEND_A_CHECKS_FAILED,
+			      atomic64_read(&be->checks_failed),
+			      KRELAY_BACKEND_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* @rb: the backend's entry in a rule (weight, maxconn, drain), NULL in events */
 static int krelay_put_backend(struct sk_buff *skb, int type,
 			      const struct krelay_backend *be,
-			      const struct krelay_rule_backend *rb)
+			      const struct krelay_rule_backend *rb, bool checks)
 {
 	unsigned long left = 0;
 	struct nlattr *nest;
@@ -123,7 +170,8 @@ static int krelay_put_backend(struct sk_buff *skb, int type,
 			      KRELAY_BACKEND_A_PAD) ||
 	    nla_put_u64_64bit(skb, KRELAY_BACKEND_A_BYTES_TO_CLIENT,
 			      atomic64_read(&be->bytes[KRELAY_DIR_TO_CLIENT]),
-			      KRELAY_BACKEND_A_PAD)) {
+			      KRELAY_BACKEND_A_PAD) ||
+	    krelay_put_backend_ext(skb, be, rb, checks)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -142,7 +190,8 @@ static int krelay_put_backends(struct sk_buff *skb,
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = 0; i < cfg->nbackends; i++) {
-		if (krelay_put_backend(skb, i + 1, cfg->be[i].be, &cfg->be[i])) {
+		if (krelay_put_backend(skb, i + 1, cfg->be[i].be, &cfg->be[i],
+				       cfg->check.interval_ms)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
@@ -183,8 +232,10 @@ static int krelay_put_acl(struct sk_buff *skb, const struct krelay_acl *acl)
 /*
  * Room a rule message needs: fixed part, plus each backend (address nest of
  * an IPv6 endpoint, weight, maxconn, state, hold-down, five padded u64
- * counters, nest headers: 148 bytes) and each ACL entry.  Caller holds kn->lock, so the snapshot
- * cannot change before the message is filled.
+ * counters, drain, drain timeout and time left, health, two padded u64
+ * check counters, nest headers: 204 bytes) and each ACL entry.  Caller
+ * holds kn->lock, so the snapshot cannot change before the message is
+ * filled.
  */
 size_t krelay_rule_msg_size(struct krelay_rule *rule)
 {
@@ -194,6 +245,45 @@ size_t krelay_rule_msg_size(struct krelay_rule *rule)
 					lockdep_is_held(&rule->kn->lock));
 	return NLMSG_DEFAULT_SIZE + cfg->nbackends * KRELAY_BACKEND_MSG_SIZE +
 	       (cfg->acl ? cfg->acl->n * KRELAY_ACL_ENTRY_MSG_SIZE : 0);
+}
+
+/* KRELAY_A_CHECK, when the rule has checks. */
+static int krelay_put_check(struct sk_buff *skb,
+			    const struct krelay_check_cfg *chk)
+{
+	struct nlattr *nest;
+
+	if (!chk->interval_ms)
+		return 0;
+	nest = nla_nest_start(skb, KRELAY_A_CHECK);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, KRELAY_CHECK_A_INTERVAL_MS, chk->interval_ms) ||
+	    nla_put_u32(skb, KRELAY_CHECK_A_TIMEOUT_MS, chk->timeout_ms) ||
+	    nla_put_u32(skb, KRELAY_CHECK_A_RISE, chk->rise) ||
+	    nla_put_u32(skb, KRELAY_CHECK_A_FALL, chk->fall)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* KRELAY_A_DRAINING and KRELAY_A_DRAIN_LEFT_MS of a rule deleted with drain. */
+static int krelay_put_draining(struct sk_buff *skb,
+			       const struct krelay_rule *rule)
+{
+	unsigned long end = READ_ONCE(rule->drain_end), left = 0;
+
+	if (!READ_ONCE(rule->draining))
+		return 0;
+	if (end && time_before(jiffies, end))
+		left = end - jiffies;
+	if (nla_put_u8(skb, KRELAY_A_DRAINING, 1) ||
+	    (end && nla_put_u32(skb, KRELAY_A_DRAIN_LEFT_MS,
+				jiffies_to_msecs(left))))
+		return -EMSGSIZE;
+	return 0;
 }
 
 /* The rule must be kept alive by the caller (kn->lock, RCU or a ref). */
@@ -228,7 +318,9 @@ int krelay_fill_rule(struct sk_buff *skb, struct krelay_rule *rule,
 	      nla_put_u32(skb, KRELAY_A_MAXCONN, cfg->maxconn) ||
 	      nla_put_u8(skb, KRELAY_A_PROXY_PROTOCOL, cfg->proxy_protocol) ||
 	      nla_put_u8(skb, KRELAY_A_TRANSPARENT, cfg->transparent) ||
-	      krelay_put_acl(skb, cfg->acl);
+	      krelay_put_check(skb, &cfg->check) ||
+	      krelay_put_acl(skb, cfg->acl) ||
+	      krelay_put_draining(skb, rule);
 	rcu_read_unlock();
 	if (err)
 		goto cancel;
@@ -370,7 +462,7 @@ void krelay_notify_conn(struct krelay_conn *c, u8 cmd)
 
 static int krelay_fill_backend_event(struct sk_buff *skb,
 				     struct krelay_rule *rule,
-				     struct krelay_backend *be)
+				     struct krelay_backend *be, bool checks)
 {
 	struct nlattr *nest;
 	void *hdr;
@@ -382,7 +474,7 @@ static int krelay_fill_backend_event(struct sk_buff *skb,
 	if (nla_put_u32(skb, KRELAY_A_RULE_ID, rule->id))
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, KRELAY_A_BACKENDS);
-	if (!nest || krelay_put_backend(skb, 1, be, NULL))
+	if (!nest || krelay_put_backend(skb, 1, be, NULL, checks))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
@@ -393,12 +485,15 @@ void krelay_notify_backend(struct krelay_rule *rule, struct krelay_backend *be)
 {
 	struct net *net = rule->kn->net;
 	struct sk_buff *msg;
+	bool checks;
 
 	rcu_read_lock();
+	checks = rcu_dereference(rule->cfg)->check.interval_ms;
 	msg = krelay_event_new(net, NLMSG_GOODSIZE);
 	if (msg)
 		krelay_event_send(net, msg,
-				  krelay_fill_backend_event(msg, rule, be));
+				  krelay_fill_backend_event(msg, rule, be,
+							    checks));
 	rcu_read_unlock();
 }
 

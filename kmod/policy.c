@@ -32,12 +32,46 @@ const struct nla_policy krelay_addr_policy[KRELAY_ADDR_A_MAX + 1] = {
 	[KRELAY_ADDR_A_PORT] = { .type = NLA_BE16 },
 };
 
+static struct netlink_range_validation krelay_drain_timeout_range = {
+	.min = 0,
+	.max = 86400000,
+};
+
 const struct nla_policy krelay_backend_policy[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_ADDR] = NLA_POLICY_NESTED(krelay_addr_policy),
 	[KRELAY_BACKEND_A_WEIGHT] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_weight_range),
 	[KRELAY_BACKEND_A_MAXCONN] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_maxconn_range),
+	[KRELAY_BACKEND_A_DRAIN] = NLA_POLICY_MAX(NLA_U8, 1),
+	[KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_drain_timeout_range),
+};
+
+static struct netlink_range_validation krelay_check_interval_range = {
+	.min = 100,
+	.max = 3600000,
+};
+
+static struct netlink_range_validation krelay_check_timeout_range = {
+	.min = 10,
+	.max = 600000,
+};
+
+static struct netlink_range_validation krelay_check_count_range = {
+	.min = 1,
+	.max = 100,
+};
+
+const struct nla_policy krelay_check_policy[KRELAY_CHECK_A_MAX + 1] = {
+	[KRELAY_CHECK_A_INTERVAL_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_check_interval_range),
+	[KRELAY_CHECK_A_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_check_timeout_range),
+	[KRELAY_CHECK_A_RISE] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_check_count_range),
+	[KRELAY_CHECK_A_FALL] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_check_count_range),
 };
 
 const struct nla_policy krelay_acl_policy[KRELAY_ACL_A_MAX + 1] = {
@@ -95,17 +129,26 @@ static struct netlink_range_validation krelay_keepalive_range = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_maxconn_range),	\
 	[KRELAY_A_ACL] = NLA_POLICY_NESTED_ARRAY(krelay_acl_policy),	\
 	[KRELAY_A_PROXY_PROTOCOL] = NLA_POLICY_MAX(NLA_U8, KRELAY_PROXY_MAX), \
-	[KRELAY_A_TRANSPARENT] = NLA_POLICY_MAX(NLA_U8, 1)
+	[KRELAY_A_TRANSPARENT] = NLA_POLICY_MAX(NLA_U8, 1),		\
+	[KRELAY_A_CHECK] = NLA_POLICY_NESTED(krelay_check_policy)
 
 const struct nla_policy krelay_rule_new_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_LISTEN] = NLA_POLICY_NESTED(krelay_addr_policy),
 	KRELAY_RULE_OPTS_POLICY,
 };
 
-/* RULE_DEL, RULE_GET: name a rule by id or listen address */
+/* RULE_GET: name a rule by id or listen address */
 const struct nla_policy krelay_rule_name_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_RULE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[KRELAY_A_LISTEN] = NLA_POLICY_NESTED(krelay_addr_policy),
+};
+
+/* RULE_DEL: RULE_GET's, and a drain timeout */
+const struct nla_policy krelay_rule_del_policy[KRELAY_A_MAX + 1] = {
+	[KRELAY_A_RULE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[KRELAY_A_LISTEN] = NLA_POLICY_NESTED(krelay_addr_policy),
+	[KRELAY_A_DRAIN_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &krelay_drain_timeout_range),
 };
 
 const struct nla_policy krelay_rule_set_policy[KRELAY_A_MAX + 1] = {

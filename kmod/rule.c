@@ -48,7 +48,8 @@ struct krelay_rule *krelay_rule_find_addr(struct krelay_net *kn,
 
 	list_for_each_entry_rcu(rule, &kn->rules, list,
 				lockdep_is_held(&kn->lock))
-		if (krelay_addr_equal(&rule->listen, a))
+		if (!READ_ONCE(rule->draining) &&
+		    krelay_addr_equal(&rule->listen, a))
 			return rule;
 	return NULL;
 }
@@ -149,6 +150,8 @@ static void krelay_accept_work(struct work_struct *work)
 	}
 	set_active_memcg(old_memcg);
 }
+
+static void krelay_drain_work(struct work_struct *work);
 
 /*
  * A connection of @rule ended, leaving @active open.  If that made room
@@ -254,6 +257,8 @@ struct krelay_rule *krelay_rule_prepare(struct krelay_net *kn,
 	RCU_INIT_POINTER(rule->cfg, cfg);
 	spin_lock_init(&rule->sched_lock);
 	INIT_WORK(&rule->accept_work, krelay_accept_work);
+	INIT_DELAYED_WORK(&rule->drain_work, krelay_drain_work);
+	krelay_maint_init(rule);
 	atomic_set(&rule->nconns, 0);
 	return rule;
 
@@ -325,29 +330,41 @@ int krelay_rule_unlisten(struct krelay_rule *rule)
 void krelay_rule_link(struct krelay_rule *rule)
 {
 	struct krelay_net *kn = rule->kn;
+	struct krelay_rule_cfg *cfg;
 
 	lockdep_assert_held(&kn->lock);
 	list_add_tail_rcu(&rule->list, &kn->rules);
 	kn->rule_count++;
+	cfg = rcu_dereference_protected(rule->cfg, lockdep_is_held(&kn->lock));
+	krelay_maint_commit(rule, cfg);
 }
 
 /*
  * Stop a rule: restore the listener callback (no new accept work can be
  * queued), cancel the accept work (no new connections), close the listener
- * (its address is free from here on), then abort the connections.  Their
+ * (its address is free from here on) and stop the health checks and drain
+ * timers (closing the check sockets), then abort the connections.  Their
  * teardown is waited for by krelay_rules_reap(), after kn->lock is dropped:
  * it may take long (thousands of connections), and other changes of the
  * netns must not wait for it.
  */
-static void krelay_rule_stop(struct krelay_rule *rule)
+static void krelay_rule_close_listener(struct krelay_rule *rule)
 {
+	if (!rule->lsock)
+		return;		/* already closed by a drain */
 	WRITE_ONCE(rule->dying, true);
 	krelay_listen_unhook(rule);
 	cancel_work_sync(&rule->accept_work);
 	kernel_sock_shutdown(rule->lsock, SHUT_RDWR);
 	sock_release(rule->lsock);
 	rule->lsock = NULL;
+	rule->listening = false;
+	krelay_maint_stop(rule);
+}
 
+static void krelay_rule_stop(struct krelay_rule *rule)
+{
+	krelay_rule_close_listener(rule);
 	krelay_conn_abort_all(rule->kn, rule);
 }
 
@@ -366,7 +383,8 @@ void krelay_rule_discard(struct krelay_rule *rule, struct list_head *gone)
  * Unlink and stop a rule, and put it on @gone, where krelay_rules_reap()
  * finishes it.  Caller holds kn->lock.
  */
-void krelay_rule_delete(struct krelay_rule *rule, struct list_head *gone)
+static void __krelay_rule_delete(struct krelay_rule *rule,
+				 struct list_head *gone)
 {
 	struct krelay_net *kn = rule->kn;
 
@@ -401,6 +419,79 @@ void krelay_rules_reap(struct list_head *gone)
 }
 
 /*
+ * Unlink and stop a rule (a draining one too: its connections are aborted
+ * now), and put it on @gone, where krelay_rules_reap() finishes it.
+ * Caller holds kn->lock.
+ */
+void krelay_rule_delete(struct krelay_rule *rule, struct list_head *gone)
+{
+	struct krelay_net *kn = rule->kn;
+	bool draining = rule->draining;
+
+	/* it only tries kn->lock, so it cannot be waiting for us */
+	cancel_delayed_work_sync(&rule->drain_work);
+	__krelay_rule_delete(rule, gone);
+	if (draining)
+		atomic_dec(&kn->ndraining);
+}
+
+/*
+ * A draining rule: once its last connection is gone or the drain timeout
+ * passed, abort what is left and remove the rule.  Polls (every 100 ms)
+ * rather than being woken by the connections, which keeps the connection
+ * path free of drain tests.
+ */
+static void krelay_drain_work(struct work_struct *work)
+{
+	struct krelay_rule *rule = container_of(to_delayed_work(work),
+						struct krelay_rule, drain_work);
+	struct krelay_net *kn = rule->kn;
+	unsigned long delay = msecs_to_jiffies(100);
+	LIST_HEAD(gone);
+
+	if (!mutex_trylock(&kn->lock)) {
+		queue_delayed_work(krelay_wq, &rule->drain_work, 1);
+		return;
+	}
+	if (atomic_read(&rule->nconns) &&
+	    (!rule->drain_end || time_before(jiffies, rule->drain_end))) {
+		if (rule->drain_end && time_before(rule->drain_end,
+						   jiffies + delay))
+			delay = rule->drain_end - jiffies;
+		queue_delayed_work(krelay_wq, &rule->drain_work, delay);
+		mutex_unlock(&kn->lock);
+		return;
+	}
+	__krelay_rule_delete(rule, &gone);
+	mutex_unlock(&kn->lock);
+	/* may free the rule, and with it this work item */
+	krelay_rules_reap(&gone);
+	/* after this, kn may be gone (netns exit waits for it) */
+	atomic_dec(&kn->ndraining);
+	wake_up_all(&krelay_waitq);
+}
+
+/*
+ * Delete a rule with drain: stop accepting now and free its listen address
+ * (unlinked from address lookups: a new rule may take it), let its
+ * connections run to their end, or abort those left after @timeout_ms (0:
+ * no timeout); then the rule goes as with krelay_rule_delete().  Returns
+ * at once.  Caller holds kn->lock.
+ */
+void krelay_rule_drain(struct krelay_rule *rule, u32 timeout_ms)
+{
+	lockdep_assert_held(&rule->kn->lock);
+
+	krelay_rule_close_listener(rule);
+	/* "| 1": a deadline is never 0, which means none */
+	rule->drain_end = timeout_ms ?
+		(jiffies + msecs_to_jiffies(timeout_ms)) | 1 : 0;
+	WRITE_ONCE(rule->draining, true);
+	atomic_inc(&rule->kn->ndraining);
+	queue_delayed_work(krelay_wq, &rule->drain_work, 0);
+}
+
+/*
  * Publish a new snapshot; connections that exist keep what they got from
  * the old one.  A raised maxconn may leave room for clients waiting in the
  * backlog: the accept work has a look.  Caller holds kn->lock.
@@ -416,6 +507,7 @@ void krelay_rule_set_cfg(struct krelay_rule *rule, struct krelay_rule_cfg *cfg)
 	krelay_cfg_free_rcu(old);
 	if (rule->listening)
 		queue_work(krelay_wq, &rule->accept_work);
+	krelay_maint_commit(rule, cfg);
 }
 
 /*

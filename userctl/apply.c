@@ -86,6 +86,39 @@ static const struct krelay_rule *find_rule(const struct krelay_rule *rules,
 	return NULL;
 }
 
+/*
+ * Rules being deleted with drain are on their way out: not configuration,
+ * and their listen address may already belong to another rule.
+ */
+static void drop_draining(struct vec *v)
+{
+	struct krelay_rule *r = v->data;
+	size_t i, n = 0;
+
+	for (i = 0; i < v->n; i++)
+		if (!r[i].draining)
+			r[n++] = r[i];
+	v->n = n;
+}
+
+/*
+ * A drain is an operation in progress, not configuration: backends that
+ * stay in a rule keep draining (with their timeout) across apply.
+ */
+static void keep_drains(struct krelay_rule *want, const struct krelay_rule *cur)
+{
+	size_t i, j;
+
+	for (i = 0; i < want->nbackends; i++)
+		for (j = 0; j < cur->nbackends; j++)
+			if (endpoint_equal(&want->backends[i].addr,
+					   &cur->backends[j].addr)) {
+				want->backends[i].drain = cur->backends[j].drain;
+				want->backends[i].drain_timeout_ms =
+					cur->backends[j].drain_timeout_ms;
+			}
+}
+
 static int acl_equal(const struct krelay_acl *a, const struct krelay_acl *b)
 {
 	size_t i;
@@ -137,8 +170,10 @@ int do_apply(const struct userctl_cmd *cmd)
 		goto out;
 	}
 	ret = get_rules(h, &v);
-	if (!ret)
+	if (!ret) {
+		drop_draining(&v);
 		ret = krelay_acl_get(h, cur_acl);
+	}
 	if (ret) {
 		ret = kernel_error(h, "apply", NULL, KRELAY_CMD_RULE_GET, ret);
 		goto out;
@@ -152,6 +187,8 @@ int do_apply(const struct userctl_cmd *cmd)
 							&cfg.rules[i].listen);
 		const char *what;
 
+		if (c)
+			keep_drains(&cfg.rules[i], c);
 		if (!c) {
 			added++;
 			what = "add";
@@ -228,6 +265,7 @@ int do_export(struct krelay_handle *h, const struct userctl_cmd *cmd)
 		ret = kernel_error(h, "export", NULL, KRELAY_CMD_RULE_GET, ret);
 		goto out;
 	}
+	drop_draining(&v);
 	ret = krelay_acl_get(h, acl);
 	if (ret) {
 		ret = kernel_error(h, "export", NULL, KRELAY_CMD_ACL_GET, ret);

@@ -22,6 +22,14 @@ const char *backend_state_name(const struct krelay_backend *b)
 	return b->state == KRELAY_BACKEND_DOWN ? "down" : "up";
 }
 
+/* Health of active checks: "up", "down", or "-" without checks. */
+const char *backend_health_name(const struct krelay_backend *b)
+{
+	if (!b->has_health)
+		return "-";
+	return b->health == KRELAY_HEALTH_DOWN ? "down" : "up";
+}
+
 struct json_object *json_backend(const struct krelay_backend *b)
 {
 	struct json_object *o = json_object_new_object();
@@ -38,6 +46,16 @@ struct json_object *json_backend(const struct krelay_backend *b)
 		json_add_u64(o, "active", b->active);
 		json_add_u64(o, "bytes_to_backend", b->bytes_to_backend);
 		json_add_u64(o, "bytes_to_client", b->bytes_to_client);
+		if (b->has_health)
+			json_add_str(o, "health", backend_health_name(b));
+		json_add_u64(o, "checks_ok", b->checks_ok);
+		json_add_u64(o, "checks_failed", b->checks_failed);
+	}
+	json_object_object_add(o, "drain", json_object_new_boolean(b->drain));
+	if (b->drain) {
+		json_add_u64(o, "drain_timeout_ms", b->drain_timeout_ms);
+		if (b->has_state)
+			json_add_u64(o, "drain_left_ms", b->drain_left_ms);
 	}
 	json_add_u64(o, "maxconn", b->maxconn);
 	return o;
@@ -52,6 +70,7 @@ struct backend_row {
 enum {
 	BC_RULE, BC_LISTEN, BC_BACKEND, BC_WEIGHT, BC_MAXCONN, BC_STATE,
 	BC_DOWN, BC_CONNS, BC_FAILED, BC_ACTIVE, BC_TO_BACKEND, BC_TO_CLIENT,
+	BC_HEALTH, BC_CHECKS, BC_DRAIN,
 };
 
 static const struct column backend_cols[] = {
@@ -67,6 +86,9 @@ static const struct column backend_cols[] = {
 	[BC_ACTIVE]	= { "ACTIVE", 1 },
 	[BC_TO_BACKEND]	= { "TO_BACKEND", 1 },
 	[BC_TO_CLIENT]	= { "TO_CLIENT", 1 },
+	[BC_HEALTH]	= { "HEALTH", 0 },
+	[BC_CHECKS]	= { "CHECKS_OK/FAILED", 1 },
+	[BC_DRAIN]	= { "DRAIN", 0 },
 };
 
 static void backend_cell(const void *row, size_t col, char *buf, size_t len)
@@ -113,6 +135,26 @@ static void backend_cell(const void *row, size_t col, char *buf, size_t len)
 		break;
 	case BC_TO_CLIENT:
 		fmt_bytes(b->bytes_to_client, uopts.human, buf, len);
+		break;
+	case BC_HEALTH:
+		snprintf(buf, len, "%s", backend_health_name(b));
+		break;
+	case BC_CHECKS:
+		if (b->has_health || b->checks_ok || b->checks_failed)
+			snprintf(buf, len, "%llu/%llu",
+				 (unsigned long long)b->checks_ok,
+				 (unsigned long long)b->checks_failed);
+		break;
+	case BC_DRAIN:
+		/* "draining", or the time left before the rest is reset */
+		if (b->drain && b->drain_timeout_ms) {
+			char t[24];
+
+			fmt_age_ms(b->drain_left_ms, t, sizeof(t));
+			snprintf(buf, len, "draining,%s", t);
+		} else if (b->drain) {
+			snprintf(buf, len, "draining");
+		}
 		break;
 	}
 	if (!buf[0])
@@ -210,6 +252,10 @@ static int do_backend_change(struct krelay_handle *h,
 		c->backends[c->nbackends].addr = r->backends[i].addr;
 		c->backends[c->nbackends].weight = r->backends[i].weight;
 		c->backends[c->nbackends].maxconn = r->backends[i].maxconn;
+		/* a drain goes on (and keeps its start) */
+		c->backends[c->nbackends].drain = r->backends[i].drain;
+		c->backends[c->nbackends].drain_timeout_ms =
+			r->backends[i].drain_timeout_ms;
 		c->nbackends++;
 	}
 	ret = 0;
@@ -229,10 +275,20 @@ static int do_backend_change(struct krelay_handle *h,
 		ret = runtime_error("%s: %s is the last backend of rule %s (delete the rule instead)",
 				    ctx, be, rule);
 	} else if (cmd->command == UC_CMD_SET) {
+		struct krelay_backend *b = &c->backends[at];
+
+		if (cmd->backend.drain) {
+			/* a new timeout counts from the start of the drain */
+			b->drain = 1;
+			b->drain_timeout_ms = cmd->backend.drain_timeout_ms;
+		} else if (cmd->undrain || cmd->backend.weight) {
+			b->drain = 0;
+			b->drain_timeout_ms = 0;
+		}
 		if (cmd->backend.weight)
-			c->backends[at].weight = cmd->backend.weight;
+			b->weight = cmd->backend.weight;
 		if (cmd->backend_has_maxconn)
-			c->backends[at].maxconn = cmd->backend.maxconn;
+			b->maxconn = cmd->backend.maxconn;
 	}
 	if (!ret) {
 		ref.id = r->id;

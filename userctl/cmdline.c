@@ -48,6 +48,15 @@ enum {
 	W_COUNT,
 	W_ALL,
 	W_DRY_RUN,
+	W_CHECK,
+	W_INTERVAL,
+	W_TIMEOUT,
+	W_RISE,
+	W_FALL,
+	W_OFF,
+	W_ON,
+	W_DRAIN,
+	W_UNDRAIN,
 };
 
 static const struct keyword objects[] = {
@@ -96,6 +105,23 @@ static const struct keyword backend_opt_words[] = {
 	{ "weight",	W_WEIGHT },
 	{ "maxconn",	W_MAXCONN },
 	{ "help",	W_HELP },
+};
+
+static const struct keyword backend_set_words[] = {
+	{ "weight",	W_WEIGHT },
+	{ "maxconn",	W_MAXCONN },
+	{ "drain",	W_DRAIN },
+	{ "undrain",	W_UNDRAIN },
+	{ "help",	W_HELP },
+};
+
+static const struct keyword check_words[] = {
+	{ "interval",	W_INTERVAL },
+	{ "timeout",	W_TIMEOUT },
+	{ "rise",	W_RISE },
+	{ "fall",	W_FALL },
+	{ "off",	W_OFF },
+	{ "on",		W_ON },
 };
 
 static const struct keyword monitor_words[] = {
@@ -161,6 +187,7 @@ static const struct keyword add_words[] = {
 	{ "mode",		W_MODE },
 	{ "m",			W_MODE },	/* as before "mark" existed */
 	{ "connect-timeout",	W_CONNECT_TIMEOUT },
+	{ "c",			W_CONNECT_TIMEOUT },	/* as before "check" existed */
 	{ "idle-timeout",	W_IDLE_TIMEOUT },
 	{ "backlog",		W_BACKLOG },
 	{ "src",		W_SRC },
@@ -170,6 +197,7 @@ static const struct keyword add_words[] = {
 	{ "maxconn",		W_MAXCONN },
 	{ "proxy-protocol",	W_PROXY },
 	{ "transparent",	W_TRANSPARENT },
+	{ "check",		W_CHECK },
 	{ "allow",		W_ALLOW },
 	{ "deny",		W_DENY },
 	{ "acl",		W_ACL },
@@ -372,6 +400,72 @@ static int parse_keepalive(struct args *a, const char *v, uint32_t *s)
 	return 0;
 }
 
+/*
+ * "check { on | off | [ interval TIME ] [ timeout TIME ] [ rise N ]
+ * [ fall N ] }" of rule add / rule set, "check" already read.  What is
+ * not given is 0: the kernel's default (rule add) or current value (rule
+ * set); "on" alone asks for the defaults.
+ */
+static int parse_check(struct args *a, struct krelay_check *c, const char *ctx,
+		       int is_set)
+{
+	unsigned int seen = 0;
+	const char *w, *v;
+	int id;
+
+	memset(c, 0, sizeof(*c));
+	while ((w = peek(a))) {
+		if (kw_match(w, check_words, ARRAY_SIZE(check_words), &id) != KW_OK)
+			break;
+		next(a);
+		if (id == W_OFF || id == W_ON) {
+			if (seen)
+				return fail(a, "%s: \"check %s\" takes no other check keyword",
+					    ctx, w);
+			if (id == W_OFF && !is_set)
+				return fail(a, "%s: \"check off\" only makes sense for rule set",
+					    ctx);
+			if (id == W_ON) {
+				c->enabled = 1;
+				c->interval_ms = KRELAY_CHECK_DEFAULT_INTERVAL_MS;
+			}
+			return 0;
+		}
+		if (seen & (1u << (id - W_INTERVAL)))
+			return fail(a, "%s: \"check %s\" given twice", ctx, w);
+		seen |= 1u << (id - W_INTERVAL);
+		v = next(a);
+		if (!v)
+			return fail(a, "%s: missing value after \"check %s\"", ctx, w);
+		switch (id) {
+		case W_INTERVAL:
+			if (parse_timeout(a, "check interval", v,
+					  UC_CHECK_INTERVAL_MIN,
+					  UC_CHECK_INTERVAL_MAX, &c->interval_ms))
+				return UC_USAGE_ERROR;
+			break;
+		case W_TIMEOUT:
+			if (parse_timeout(a, "check timeout", v,
+					  UC_CHECK_TIMEOUT_MIN,
+					  UC_CHECK_TIMEOUT_MAX, &c->timeout_ms))
+				return UC_USAGE_ERROR;
+			break;
+		default:
+			if (parse_u32_range(v, 1, UC_CHECK_COUNT_MAX,
+					    id == W_RISE ? &c->rise : &c->fall))
+				return fail(a, "invalid check %s \"%s\": must be 1-%u",
+					    id == W_RISE ? "rise" : "fall", v,
+					    UC_CHECK_COUNT_MAX);
+			break;
+		}
+	}
+	if (!seen)
+		return fail(a, "%s: \"check\" needs on, off, or some of interval, timeout, rise, fall",
+			    ctx);
+	c->enabled = 1;
+	return 0;
+}
+
 /* An ACL entry of rule add / rule set, appended to @acl. */
 static int add_acl_entry(struct args *a, struct krelay_acl *acl, int action,
 			 const char *v, const char *ctx)
@@ -414,6 +508,16 @@ static int parse_rule_opts(struct args *a, struct userctl_cmd *cmd,
 			return ret;
 		if (id == W_HELP)
 			return want_help(cmd);
+		if (id == W_CHECK) {
+			if (r->present & KRELAY_RULE_F_CHECK)
+				return fail(a, "%s: \"check\" given twice", ctx);
+			r->present |= KRELAY_RULE_F_CHECK;
+			ret = parse_check(a, &r->check, ctx, is_set);
+			if (ret)
+				return ret;
+			weight_ok = 0;
+			continue;
+		}
 
 		switch (id) {
 		case W_MODE:		flag = KRELAY_RULE_F_MODE; break;
@@ -642,11 +746,25 @@ static int parse_rule(struct args *a, struct userctl_cmd *cmd)
 		if (!(cmd->rule.present & KRELAY_RULE_F_BACKEND))
 			return fail(a, "rule add: missing \"to BACKEND\"");
 		return 0;
-	case UC_CMD_DEL:
+	case UC_CMD_DEL: {
+		const char *w;
+
 		ret = parse_ref(a, cmd, "rule del");
 		if (ret || cmd->action == UC_ACT_HELP)
 			return ret;
+		w = peek(a);
+		if (w && (strcmp(w, "--drain") == 0 || strcmp(w, "drain") == 0)) {
+			next(a);
+			w = next(a);
+			if (!w)
+				return fail(a, "rule del: missing TIME after \"--drain\"");
+			if (parse_timeout(a, "drain timeout", w, 0,
+					  UC_DRAIN_TIMEOUT_MAX, &cmd->rule_drain_ms))
+				return UC_USAGE_ERROR;
+			cmd->rule_drain = 1;
+		}
 		return no_more(a, "rule del");
+	}
 	case UC_CMD_SET:
 		ret = parse_ref(a, cmd, "rule set");
 		if (ret || cmd->action == UC_ACT_HELP)
@@ -772,31 +890,70 @@ static int parse_backend(struct args *a, struct userctl_cmd *cmd)
 		return no_more(a, ctx);
 	}
 	if (!w)
-		return fail(a, "%s: missing \"weight W\" or \"maxconn N\"", ctx);
+		return fail(a, "%s: missing \"weight W\", \"maxconn N\", \"drain\" or \"undrain\"",
+			    ctx);
 	for (; w; w = next(a)) {
 		const char *kw = w;
 
-		ret = match(a, "keyword", w, backend_opt_words,
-			    ARRAY_SIZE(backend_opt_words), &id);
+		if (cmd->command == UC_CMD_SET)
+			ret = match(a, "keyword", w, backend_set_words,
+				    ARRAY_SIZE(backend_set_words), &id);
+		else
+			ret = match(a, "keyword", w, backend_opt_words,
+				    ARRAY_SIZE(backend_opt_words), &id);
 		if (ret)
 			return ret;
 		if (id == W_HELP)
 			return want_help(cmd);
+		if (id == W_DRAIN || id == W_UNDRAIN) {
+			if (cmd->backend.drain || cmd->undrain)
+				return fail(a, "%s: drain and undrain given twice or together",
+					    ctx);
+			if (id == W_UNDRAIN) {
+				cmd->undrain = 1;
+				continue;
+			}
+			cmd->backend.drain = 1;
+			/* drain [ timeout TIME ] */
+			w = peek(a);
+			if (!w || strncmp(w, "timeout", strlen(w)) != 0)
+				continue;
+			next(a);
+			w = next(a);
+			if (!w)
+				return fail(a, "%s: missing value after \"timeout\"", ctx);
+			ret = parse_timeout(a, "drain timeout", w, 0,
+					    UC_DRAIN_TIMEOUT_MAX,
+					    &cmd->backend.drain_timeout_ms);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if ((id == W_WEIGHT && cmd->backend.weight) ||
 		    (id == W_MAXCONN && cmd->backend_has_maxconn))
 			return fail(a, "%s: \"%s\" given twice", ctx, kw);
 		w = next(a);
 		if (!w)
 			return fail(a, "%s: missing value after \"%s\"", ctx, kw);
-		if (id == W_WEIGHT) {
-			ret = parse_weight(a, w, &cmd->backend.weight);
-		} else {
+		if (id == W_MAXCONN) {
 			ret = parse_maxconn(a, w, &cmd->backend.maxconn);
 			cmd->backend_has_maxconn = 1;
+		} else if (cmd->command == UC_CMD_SET && strcmp(w, "0") == 0) {
+			/* backend set: weight 0 is drain */
+			if (cmd->backend.drain || cmd->undrain)
+				return fail(a, "%s: drain and undrain given twice or together",
+					    ctx);
+			cmd->backend.drain = 1;
+			ret = 0;
+		} else {
+			ret = parse_weight(a, w, &cmd->backend.weight);
 		}
 		if (ret)
 			return ret;
 	}
+	if (cmd->backend.drain && cmd->backend.weight)
+		return fail(a, "%s: drain and a weight exclude each other (a weight ends a drain)",
+			    ctx);
 	return 0;
 }
 
@@ -1018,6 +1175,10 @@ static int parse_all(int argc, char **argv, struct userctl_cmd *cmd, char *err,
 		for (j = a.i; j < argc; j++) {
 			const char *o = argv[j];
 
+			/* rule del RULE --drain TIME */
+			if (cmd->object == UC_OBJ_RULE && j >= a.i + 2 &&
+			    strcmp(o, "--drain") == 0)
+				continue;
 			if (o[0] == '-' && (o[1] == '-' ||
 			    (o[1] >= 'a' && o[1] <= 'z') ||
 			    (o[1] >= 'A' && o[1] <= 'Z')))
@@ -1093,7 +1254,7 @@ static const char usage_main[] =
 static const char usage_rule[] =
 "Usage: userctl rule add LISTEN to BACKEND [ weight W ] [ to BACKEND [ weight W ] ]...\n"
 "                        [ OPTION ]... [ allow PREFIX ]... [ deny PREFIX ]...\n"
-"       userctl rule del RULE\n"
+"       userctl rule del RULE [ --drain TIME ]\n"
 "       userctl rule set RULE [ to BACKEND [ weight W ] ]... [ OPTION ]...\n"
 "                        [ src none ] [ allow PREFIX ]... [ deny PREFIX ]... [ acl flush ]\n"
 "       userctl rule { list | show } [ RULE ]\n"
@@ -1103,7 +1264,11 @@ static const char usage_rule[] =
 "                   connect-timeout TIME | idle-timeout TIME | backlog N |\n"
 "                   src ADDR[:PORT] | mark N | keepalive { SECONDS | TIME | off } |\n"
 "                   maxconn { N | off } |\n"
-"                   proxy-protocol { v1 | v2 | off } | transparent { on | off } }\n"
+"                   proxy-protocol { v1 | v2 | off } | transparent { on | off } |\n"
+"                   check CHECK }\n"
+"       CHECK := { on | off | [ interval TIME ] [ timeout TIME ] [ rise N ] [ fall N ] }\n"
+"                (TCP connect checks; defaults interval 2s timeout 1s rise 2 fall 3;\n"
+"                 interval 100ms-1h, timeout 10ms-10m, rise and fall 1-100; off: rule set)\n"
 "       TIME := NUMBER[ms|s|m|h|d]  (milliseconds without unit; idle-timeout and\n"
 "               holddown: 0 or off disables; connect-timeout 1ms-10m, idle-timeout\n"
 "               up to 1d, holddown up to 1h; keepalive 1-32767 s)\n"
@@ -1111,16 +1276,22 @@ static const char usage_rule[] =
 "       weight 1-10000 (default 1), backlog 1-65535, mark 0-4294967295 or hex 0x0-0xffffffff (0: none)\n"
 "       maxconn 0-16777216 (0, the default: no limit; at the limit clients wait in the backlog)\n"
 "rule set changes everything it names in one transaction; \"to\" replaces the\n"
-"backend list, allow/deny replace the rule's ACL, \"acl flush\" clears it.\n";
+"backend list, allow/deny replace the rule's ACL, \"acl flush\" clears it.\n"
+"rule del --drain stops accepting at once (a new rule may take the address),\n"
+"lets the connections end and resets those left after TIME (up to 1d; 0 or\n"
+"off: never); the rule is listed as draining until then.\n";
 
 static const char usage_backend[] =
 "Usage: userctl backend add RULE BACKEND [ weight W ] [ maxconn N ]\n"
 "       userctl backend del RULE BACKEND\n"
-"       userctl backend set RULE BACKEND { weight W | maxconn N }...\n"
+"       userctl backend set RULE BACKEND { weight W | maxconn N | drain [ timeout TIME ] |\n"
+"                                          undrain }...\n"
 "       userctl backend { list | show } [ RULE ]\n"
 "where  RULE := { LISTEN | id N }\n"
 "       BACKEND := { A.B.C.D:PORT | [IPV6]:PORT }, weight 1-10000,\n"
-"       maxconn 0-16777216 (0 or off, the default: no limit; all backends full: reset)\n";
+"       maxconn 0-16777216 (0 or off, the default: no limit; all backends full: reset)\n"
+"       drain: no new connections; those left are reset after TIME (up to 1d;\n"
+"       default, 0 or off: never); weight 0 is drain; weight W or undrain end it\n";
 
 static const char usage_acl[] =
 "Usage: userctl acl { list | show }\n"

@@ -74,8 +74,11 @@ struct userctl_cmd {
 	uint64_t conn_id;		/* conn kill */
 
 	struct krelay_backend backend;	/* backend add/del/set (weight 0:
-					 * not given) */
+					 * not given; drain: drain it) */
 	int backend_has_maxconn;	/* backend add/set: maxconn given */
+	int undrain;			/* backend set: undrain */
+	int rule_drain;			/* rule del --drain */
+	uint32_t rule_drain_ms;		/*  ... its timeout, 0: none */
 	struct krelay_acl_entry acl_entry; /* acl add/del (action set) */
 
 	unsigned int monitor_mask;	/* UC_MON_*, 0: all */

@@ -253,7 +253,7 @@ static int add_backend(struct reader *r, struct krelay_rule *rule,
 enum {
 	K_TIMEOUT, K_IDLE, K_SRC, K_KEEPALIVE, K_WEIGHT, K_BACKEND, K_SCHED,
 	K_HOLDDOWN, K_MODE, K_CONNECT, K_BACKLOG, K_MARK, K_MAXCONN,
-	K_BACKEND_MAXCONN, K_PROXY, K_TRANSPARENT,
+	K_BACKEND_MAXCONN, K_PROXY, K_TRANSPARENT, K_CHECK,
 };
 
 static const struct keyword opt_keys[] = {
@@ -273,7 +273,63 @@ static const struct keyword opt_keys[] = {
 	{ "backend-maxconn",	K_BACKEND_MAXCONN },
 	{ "proxy-protocol",	K_PROXY },
 	{ "transparent",	K_TRANSPARENT },
+	{ "check",		K_CHECK },
 };
+
+/*
+ * check=on|off|INTERVAL[/TIMEOUT[/RISE[/FALL]]] (the defaults for what is
+ * left out); off is the same as no check option.
+ */
+static int read_check(struct reader *r, struct krelay_rule *rule, char *v,
+		      unsigned int vcol)
+{
+	static const char *const names[] = { "interval", "timeout", "rise", "fall" };
+	struct krelay_check *c = &rule->check;
+	uint32_t *vals[] = { &c->interval_ms, &c->timeout_ms, &c->rise, &c->fall };
+	char *part = v, *slash, sh[64];
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	if (strcmp(v, "off") == 0)
+		return 0;
+	rule->present |= KRELAY_RULE_F_CHECK;
+	c->enabled = 1;
+	c->interval_ms = KRELAY_CHECK_DEFAULT_INTERVAL_MS;
+	c->timeout_ms = KRELAY_CHECK_DEFAULT_TIMEOUT_MS;
+	c->rise = KRELAY_CHECK_DEFAULT_RISE;
+	c->fall = KRELAY_CHECK_DEFAULT_FALL;
+	if (strcmp(v, "on") == 0)
+		return 0;
+	for (i = 0; part; i++) {
+		unsigned int col = vcol + (unsigned int)(part - v);
+		char what[32];
+		int ret;
+
+		if (i == ARRAY_SIZE(names))
+			return error_at(r, col,
+					"check: too many values (INTERVAL/TIMEOUT/RISE/FALL)");
+		slash = strchr(part, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(what, sizeof(what), "check %s", names[i]);
+		if (i == 0)
+			ret = read_time(r, col, what, part, UC_CHECK_INTERVAL_MIN,
+					UC_CHECK_INTERVAL_MAX, vals[i]);
+		else if (i == 1)
+			ret = read_time(r, col, what, part, UC_CHECK_TIMEOUT_MIN,
+					UC_CHECK_TIMEOUT_MAX, vals[i]);
+		else if (parse_u32_range(part, 1, UC_CHECK_COUNT_MAX, vals[i]))
+			ret = error_at(r, col, "invalid %s \"%s\": must be 1-%u",
+				       what, shown(part, sh, sizeof(sh)),
+				       UC_CHECK_COUNT_MAX);
+		else
+			ret = 0;
+		if (ret)
+			return ret;
+		part = slash ? slash + 1 : NULL;
+	}
+	return 0;
+}
 
 static int read_option(struct reader *r, struct krelay_rule *rule,
 		       char *opt, unsigned int col, unsigned int *seen)
@@ -450,6 +506,8 @@ static int read_option(struct reader *r, struct krelay_rule *rule,
 		rule->present |= KRELAY_RULE_F_TRANSPARENT;
 		return 0;
 	}
+	case K_CHECK:
+		return read_check(r, rule, v, vcol);
 	default:	/* K_MARK */
 		if (parse_mark(v, &rule->mark))
 			return error_at(r, vcol, "invalid mark \"%s\": must be 0-%u",
@@ -842,6 +900,13 @@ static void write_rule(FILE *f, const struct krelay_rule *in)
 		OPT("proxy-protocol=%s", proxy_name(r.proxy_protocol));
 	if (r.transparent)
 		OPT("transparent=on");
+	if (r.check.enabled) {
+		char t[32];
+
+		fmt_duration_ms(r.check.interval_ms, buf, sizeof(buf));
+		fmt_duration_ms(r.check.timeout_ms, t, sizeof(t));
+		OPT("check=%s/%s/%u/%u", buf, t, r.check.rise, r.check.fall);
+	}
 #undef OPT
 	if (sep[0] == ',')
 		fputc(']', f);

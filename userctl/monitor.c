@@ -52,13 +52,23 @@ static const char *const event_names[] = {
 	[KRELAY_EV_BACKEND]	= "backend",
 };
 
+/*
+ * A backend event says the backend went down (hold-down after a failed
+ * connect, or its health checks failed) or came back up.
+ */
+static int backend_event_down(const struct krelay_backend *b)
+{
+	return b->state == KRELAY_BACKEND_DOWN ||
+	       (b->has_health && b->health == KRELAY_HEALTH_DOWN);
+}
+
 static void print_event_json(const struct krelay_event *ev, const char *ts)
 {
 	struct json_object *o = json_object_new_object();
 	const char *name = event_names[ev->type];
 
 	if (ev->type == KRELAY_EV_BACKEND)
-		name = ev->backend.state == KRELAY_BACKEND_DOWN ?
+		name = backend_event_down(&ev->backend) ?
 			"backend_down" : "backend_up";
 	json_add_str(o, "event", name);
 	if (ts)
@@ -141,12 +151,21 @@ static void print_event_text(const struct krelay_event *ev, const char *ts)
 		fmt_endpoint(&ev->backend.addr, a, sizeof(a));
 		if (ev->backend.state == KRELAY_BACKEND_DOWN) {
 			fmt_age_ms(ev->backend.down_ms, d, sizeof(d));
-			printf("backend down rule %u: %s holddown %s failed %llu\n",
+			printf("backend down rule %u: %s holddown %s failed %llu",
 			       ev->rule_id, a, d,
 			       (unsigned long long)ev->backend.failed);
+		} else if (backend_event_down(&ev->backend)) {
+			printf("backend down rule %u: %s", ev->rule_id, a);
 		} else {
-			printf("backend up rule %u: %s\n", ev->rule_id, a);
+			printf("backend up rule %u: %s", ev->rule_id, a);
 		}
+		/* with active checks: their verdict and counters */
+		if (ev->backend.has_health)
+			printf(" health %s checks %llu/%llu",
+			       backend_health_name(&ev->backend),
+			       (unsigned long long)ev->backend.checks_ok,
+			       (unsigned long long)ev->backend.checks_failed);
+		putchar('\n');
 		break;
 	}
 }

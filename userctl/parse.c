@@ -632,8 +632,10 @@ void fmt_backends(const struct krelay_rule *r, int state, char *buf,
 		if (b->weight && b->weight != 1)
 			snprintf(w, sizeof(w), "*%u", b->weight);
 		n = snprintf(buf + used, len - used, "%s%s%s%s", i ? "," : "",
-			     ep, w, state && b->has_state &&
-			     b->state == KRELAY_BACKEND_DOWN ? "!" : "");
+			     ep, w, state && ((b->has_state &&
+			     b->state == KRELAY_BACKEND_DOWN) ||
+			     (b->has_health && b->health == KRELAY_HEALTH_DOWN)) ?
+			     "!" : "");
 		if (n < 0 || (size_t)n >= len - used)
 			return;
 		used += (size_t)n;
@@ -670,6 +672,18 @@ void rule_fill_defaults(struct krelay_rule *r)
 		r->proxy_protocol = KRELAY_PROXY_OFF;
 	if (!(r->present & KRELAY_RULE_F_TRANSPARENT))
 		r->transparent = 0;
+	if (!(r->present & KRELAY_RULE_F_CHECK) || !r->check.enabled)
+		memset(&r->check, 0, sizeof(r->check));
+	if (r->check.enabled) {
+		if (!r->check.interval_ms)
+			r->check.interval_ms = KRELAY_CHECK_DEFAULT_INTERVAL_MS;
+		if (!r->check.timeout_ms)
+			r->check.timeout_ms = KRELAY_CHECK_DEFAULT_TIMEOUT_MS;
+		if (!r->check.rise)
+			r->check.rise = KRELAY_CHECK_DEFAULT_RISE;
+		if (!r->check.fall)
+			r->check.fall = KRELAY_CHECK_DEFAULT_FALL;
+	}
 	for (i = 0; i < r->nbackends; i++)
 		if (!r->backends[i].weight)
 			r->backends[i].weight = UC_DEFAULT_WEIGHT;
@@ -679,7 +693,7 @@ void rule_fill_defaults(struct krelay_rule *r)
 		KRELAY_RULE_F_SOURCE | KRELAY_RULE_F_MARK |
 		KRELAY_RULE_F_KEEPALIVE | KRELAY_RULE_F_MAXCONN |
 		KRELAY_RULE_F_ACL | KRELAY_RULE_F_PROXY |
-		KRELAY_RULE_F_TRANSPARENT;
+		KRELAY_RULE_F_TRANSPARENT | KRELAY_RULE_F_CHECK;
 }
 
 int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
@@ -695,7 +709,12 @@ int rule_config_equal(const struct krelay_rule *a, const struct krelay_rule *b)
 	    a->keepalive_s != b->keepalive_s || a->maxconn != b->maxconn ||
 	    a->proxy_protocol != b->proxy_protocol ||
 	    a->transparent != b->transparent ||
-	    !endpoint_equal(&a->source, &b->source) || a->acl.n != b->acl.n)
+	    !endpoint_equal(&a->source, &b->source) || a->acl.n != b->acl.n ||
+	    a->check.enabled != b->check.enabled ||
+	    (a->check.enabled &&
+	     (a->check.interval_ms != b->check.interval_ms ||
+	      a->check.timeout_ms != b->check.timeout_ms ||
+	      a->check.rise != b->check.rise || a->check.fall != b->check.fall)))
 		return 0;
 	for (i = 0; i < a->nbackends; i++)
 		if (!endpoint_equal(&a->backends[i].addr, &b->backends[i].addr) ||

@@ -72,8 +72,23 @@ struct json_object *json_rule(const struct krelay_rule *r)
 	if (r->present & KRELAY_RULE_F_TRANSPARENT)
 		json_object_object_add(o, "transparent",
 				       json_object_new_boolean(r->transparent));
+	if ((r->present & KRELAY_RULE_F_CHECK) && r->check.enabled) {
+		struct json_object *c = json_object_new_object();
+
+		json_add_u64(c, "interval_ms", r->check.interval_ms);
+		json_add_u64(c, "timeout_ms", r->check.timeout_ms);
+		json_add_u64(c, "rise", r->check.rise);
+		json_add_u64(c, "fall", r->check.fall);
+		json_object_object_add(o, "check", c);
+	}
 	if (r->present & KRELAY_RULE_F_ACL)
 		json_object_object_add(o, "acl", json_acl(&r->acl));
+	if (r->draining) {
+		json_object_object_add(o, "draining",
+				       json_object_new_boolean(1));
+		if (r->has_drain_left)
+			json_add_u64(o, "drain_left_ms", r->drain_left_ms);
+	}
 	if (r->present & KRELAY_RULE_F_STATS)
 		json_object_object_add(o, "stats", json_stats(&r->stats));
 	return o;
@@ -92,6 +107,13 @@ void rule_extra(const void *row, char *buf, size_t len)
 		used += (size_t)n_; \
 	} while (0)
 	buf[0] = '\0';
+	if (r->draining) {
+		ADD("draining");
+		if (r->has_drain_left) {
+			fmt_age_ms(r->drain_left_ms, v, sizeof(v));
+			ADD(" (reset in %s)", v);
+		}
+	}
 	if ((r->present & KRELAY_RULE_F_HOLDDOWN) &&
 	    r->holddown_ms != UC_DEFAULT_HOLDDOWN) {
 		fmt_duration_ms(r->holddown_ms, v, sizeof(v));
@@ -112,6 +134,14 @@ void rule_extra(const void *row, char *buf, size_t len)
 		    proxy_name(r->proxy_protocol));
 	if ((r->present & KRELAY_RULE_F_TRANSPARENT) && r->transparent)
 		ADD("%stransparent on", used ? " " : "");
+	if ((r->present & KRELAY_RULE_F_CHECK) && r->check.enabled) {
+		char t[32];
+
+		fmt_duration_ms(r->check.interval_ms, v, sizeof(v));
+		fmt_duration_ms(r->check.timeout_ms, t, sizeof(t));
+		ADD("%scheck interval %s timeout %s rise %u fall %u",
+		    used ? " " : "", v, t, r->check.rise, r->check.fall);
+	}
 	if (r->present & KRELAY_RULE_F_ACL) {
 		for (i = 0; i < r->acl.n; i++) {
 			fmt_prefix(&r->acl.e[i], v, sizeof(v));
@@ -284,8 +314,12 @@ static int do_rule_change(struct krelay_handle *h,
 	int ret;
 
 	ref_str(&cmd->ref, rule, sizeof(rule));
-	ret = del ? krelay_rule_del(h, &cmd->ref) :
-		krelay_rule_set(h, &cmd->ref, &cmd->rule);
+	if (del && cmd->rule_drain)
+		ret = krelay_rule_del_drain(h, &cmd->ref, cmd->rule_drain_ms);
+	else if (del)
+		ret = krelay_rule_del(h, &cmd->ref);
+	else
+		ret = krelay_rule_set(h, &cmd->ref, &cmd->rule);
 	if (ret)
 		return kernel_error(h, del ? "rule del" : "rule set", rule,
 				    del ? KRELAY_CMD_RULE_DEL :

@@ -47,6 +47,7 @@ struct json_object *json_stats(const struct krelay_stats *s);
 
 /* backend.c */
 const char *backend_state_name(const struct krelay_backend *b);
+const char *backend_health_name(const struct krelay_backend *b);
 struct json_object *json_backend(const struct krelay_backend *b);
 
 /* acl.c */

@@ -349,6 +349,44 @@ static void cases_rule_new(void)
 	m_end(&m);
 	expect("rule-new: weight 10001", &m, ERANGE, "out of range");
 
+	/* drain */
+	m_rule_new(&m);
+	m_begin(&m, KRELAY_A_BACKENDS);
+	m_begin(&m, 1);
+	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", 80);
+	m_u8(&m, KRELAY_BACKEND_A_DRAIN, 2);
+	m_end(&m);
+	m_end(&m);
+	expect("rule-new: drain 2", &m, ERANGE, "out of range");
+
+	m_rule_new(&m);
+	m_begin(&m, KRELAY_A_BACKENDS);
+	m_begin(&m, 1);
+	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", 80);
+	m_u32(&m, KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS, 1000);
+	m_end(&m);
+	m_end(&m);
+	expect("rule-new: drain timeout without drain", &m, EINVAL, "a drain timeout needs drain");
+
+	m_rule_new(&m);
+	m_begin(&m, KRELAY_A_BACKENDS);
+	m_begin(&m, 1);
+	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", 80);
+	m_u8(&m, KRELAY_BACKEND_A_DRAIN, 1);
+	m_u32(&m, KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS, 86400001);
+	m_end(&m);
+	m_end(&m);
+	expect("rule-new: drain timeout 86400001", &m, ERANGE, "out of range");
+
+	m_rule_new(&m);
+	m_begin(&m, KRELAY_A_BACKENDS);
+	m_begin(&m, 1);
+	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", 80);
+	m_u8(&m, KRELAY_BACKEND_A_HEALTH, 0);
+	m_end(&m);
+	m_end(&m);
+	expect("rule-new: reported-only backend attribute (health)", &m, EINVAL, NULL);
+
 	m_rule_new(&m);
 	m_begin(&m, KRELAY_A_BACKENDS);
 	m_backend(&m, "127.0.0.1", 80, 1);
@@ -435,6 +473,27 @@ static void cases_options(void)
 	BAD_OPT("option: v4-mapped source",
 		m_addr(&m, KRELAY_A_SOURCE, "::ffff:127.0.0.1", 0), EINVAL, "source address: give a v4-mapped address in IPv4 form");
 
+	/* active health checks */
+	BAD_OPT("check: interval 99",
+		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_INTERVAL_MS, 99), m_end(&m)),
+		ERANGE, "out of range");
+	BAD_OPT("check: interval 3600001",
+		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_INTERVAL_MS, 3600001), m_end(&m)),
+		ERANGE, "out of range");
+	BAD_OPT("check: timeout 9",
+		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_TIMEOUT_MS, 9), m_end(&m)),
+		ERANGE, "out of range");
+	BAD_OPT("check: rise 0",
+		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_RISE, 0), m_end(&m)),
+		ERANGE, "out of range");
+	BAD_OPT("check: fall 101",
+		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_FALL, 101), m_end(&m)),
+		ERANGE, "out of range");
+	BAD_OPT("check: unknown attribute",
+		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_MAX + 1, 1), m_end(&m)),
+		EINVAL, NULL);
+	BAD_OPT("check: not a nest", m_u32(&m, KRELAY_A_CHECK, 1), EINVAL, NULL);
+
 	/* ACLs */
 	BAD_OPT("acl: entry without action",
 		(m_begin(&m, KRELAY_A_ACL), m_acl_entry(&m, -1, "10.0.0.0", 8), m_end(&m)),
@@ -517,6 +576,21 @@ static void cases_other(void)
 	m_init(&m, family_id, KRELAY_CMD_RULE_DEL, 0);
 	m_u32(&m, KRELAY_A_RULE_ID, 0);
 	expect("rule-del: rule id 0", &m, ERANGE, "out of range");
+
+	m_init(&m, family_id, KRELAY_CMD_RULE_DEL, 0);
+	m_listen(&m, listen_port);
+	m_u32(&m, KRELAY_A_DRAIN_TIMEOUT_MS, 86400001);
+	expect("rule-del: drain timeout 86400001", &m, ERANGE, "out of range");
+
+	m_init(&m, family_id, KRELAY_CMD_RULE_GET, 0);
+	m_listen(&m, listen_port);
+	m_u32(&m, KRELAY_A_DRAIN_TIMEOUT_MS, 1000);
+	expect("rule-get: a drain timeout is for rule-del only", &m, EINVAL, NULL);
+
+	m_init(&m, family_id, KRELAY_CMD_RULE_SET, 0);
+	m_listen(&m, listen_port);
+	m_u8(&m, KRELAY_A_DRAINING, 1);
+	expect("rule-set: draining is reported only", &m, EINVAL, NULL);
 
 	m_init(&m, family_id, KRELAY_CMD_CONN_DEL, 0);
 	expect("conn-del: no id", &m, EINVAL, "connection id missing");

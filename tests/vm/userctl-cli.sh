@@ -90,7 +90,7 @@ expect_fail "backend del of an unknown backend" 1 'has no backend 127\.0\.0\.1:7
 expect_fail "backend add twice" 1 'already has backend' userctl backend add 127.0.0.1:9000 127.0.0.1:7003
 t_check "backend del 7003" userctl backend del 127.0.0.1:9000 127.0.0.1:7003
 expect_fail "last backend cannot go" 1 'last backend' userctl backend del 127.0.0.1:9000 127.0.0.1:7001
-expect_fail "weight out of range" 2 'invalid weight "0"' userctl backend set 127.0.0.1:9000 127.0.0.1:7001 weight 0
+expect_fail "weight out of range" 2 'invalid weight "10001"' userctl backend set 127.0.0.1:9000 127.0.0.1:7001 weight 10001
 
 # 4. rule set is one transaction: one bad value changes nothing.
 before=$(userctl -j rule list | sed 's/"stats":.*//')

@@ -54,7 +54,7 @@ _userctl()
 
     local objects="rule backend acl conn stats monitor apply export trace help"
     local options="-j --json -p --pretty -s --stats -h --human -t --timestamp -o --output -V --version --help"
-    local rule_kw="to weight sched holddown mode connect-timeout idle-timeout backlog src mark keepalive maxconn proxy-protocol transparent allow deny"
+    local rule_kw="to weight sched holddown mode connect-timeout idle-timeout backlog src mark keepalive maxconn proxy-protocol transparent check allow deny"
     local set_kw="$rule_kw acl"
 
     # Find the object and command typed so far (options come first).
@@ -133,9 +133,11 @@ _userctl()
             _userctl_compgen "$(_userctl_rule_field id)"
         elif ((argi == 0)); then
             _userctl_compgen "id $(_userctl_rule_field listen)"
-        elif [[ $cmd == add || $cmd == set ]] && ((argi >= 2)) && ((argi % 2 == 0)); then
+        elif [[ $cmd == add ]] && ((argi >= 2)) && ((argi % 2 == 0)); then
             _userctl_compgen "weight maxconn"
-        elif [[ $prev == maxconn ]]; then
+        elif [[ $cmd == set ]] && ((argi >= 2)) && [[ $prev != weight && $prev != maxconn && $prev != timeout ]]; then
+            _userctl_compgen "weight maxconn drain undrain$([[ $prev == drain ]] && echo " timeout")"
+        elif [[ $prev == maxconn || ( $cmd == set && $prev == timeout ) ]]; then
             _userctl_compgen "off"
         fi
         ;;
@@ -170,13 +172,28 @@ _userctl()
             transparent) _userctl_compgen "on off" ;;
             src) [[ $cmd == set ]] && _userctl_compgen "none" ;;
             acl) _userctl_compgen "flush" ;;
+            check)
+                if [[ $cmd == set ]]; then
+                    _userctl_compgen "on off interval timeout rise fall"
+                else
+                    _userctl_compgen "on interval timeout rise fall"
+                fi
+                ;;
             to|weight|holddown|connect-timeout|idle-timeout|backlog|mark|allow|deny) ;;
+            interval|timeout|rise|fall) ;;
             *)
                 case $cmd in
                 add)
                     ((argi >= 1)) && _userctl_compgen "$rule_kw"
                     ;;
-                del|list)
+                del)
+                    if ((argi == 0)); then
+                        _userctl_compgen "id $(_userctl_rule_field listen)"
+                    elif [[ $prev != --drain ]]; then
+                        _userctl_compgen "--drain"
+                    fi
+                    ;;
+                list)
                     ((argi == 0)) && _userctl_compgen "id $(_userctl_rule_field listen)"
                     ;;
                 set)

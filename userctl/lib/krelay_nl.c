@@ -278,6 +278,8 @@ static const char *const top_attr_names[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_RULES]		= "rules",
 	[KRELAY_A_PROXY_PROTOCOL]	= "proxy-protocol",
 	[KRELAY_A_TRANSPARENT]		= "transparent",
+	[KRELAY_A_CHECK]		= "check",
+	[KRELAY_A_DRAIN_TIMEOUT_MS]	= "drain timeout",
 };
 
 static const char *const addr_attr_names[KRELAY_ADDR_A_MAX + 1] = {
@@ -290,6 +292,15 @@ static const char *const backend_attr_names[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_ADDR]		= "address",
 	[KRELAY_BACKEND_A_WEIGHT]	= "weight",
 	[KRELAY_BACKEND_A_MAXCONN]	= "maxconn",
+	[KRELAY_BACKEND_A_DRAIN]	= "drain",
+	[KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS] = "drain timeout",
+};
+
+static const char *const check_attr_names[KRELAY_CHECK_A_MAX + 1] = {
+	[KRELAY_CHECK_A_INTERVAL_MS]	= "check interval",
+	[KRELAY_CHECK_A_TIMEOUT_MS]	= "check timeout",
+	[KRELAY_CHECK_A_RISE]		= "check rise",
+	[KRELAY_CHECK_A_FALL]		= "check fall",
 };
 
 static const char *const acl_attr_names[KRELAY_ACL_A_MAX + 1] = {
@@ -308,6 +319,7 @@ enum nest_kind {
 	NK_ACL,		/* array of NK_ACL_ENTRY */
 	NK_ACL_ENTRY,	/* enum krelay_acl_attr */
 	NK_RULES,	/* array of NK_TOP */
+	NK_CHECK,	/* enum krelay_check_attr */
 	NK_LEAF,
 };
 
@@ -330,6 +342,11 @@ static const char *kind_name(enum nest_kind k, int type)
 	case NK_ACL_ENTRY:
 		if (type > 0 && type <= KRELAY_ACL_A_MAX && acl_attr_names[type])
 			return acl_attr_names[type];
+		break;
+	case NK_CHECK:
+		if (type > 0 && type <= KRELAY_CHECK_A_MAX &&
+		    check_attr_names[type])
+			return check_attr_names[type];
 		break;
 	default:
 		break;
@@ -357,6 +374,8 @@ static enum nest_kind inner_kind(enum nest_kind k, int type)
 			return NK_ACL;
 		case KRELAY_A_RULES:
 			return NK_RULES;
+		case KRELAY_A_CHECK:
+			return NK_CHECK;
 		default:
 			return NK_LEAF;
 		}
@@ -689,8 +708,12 @@ static int put_backends(struct nl_msg *msg, const struct krelay_rule *r)
 		if (b->weight &&
 		    nla_put_u32(msg, KRELAY_BACKEND_A_WEIGHT, b->weight) < 0)
 			return -EMSGSIZE;
-		if (b->maxconn &&
-		    nla_put_u32(msg, KRELAY_BACKEND_A_MAXCONN, b->maxconn) < 0)
+		if ((b->maxconn &&
+		     nla_put_u32(msg, KRELAY_BACKEND_A_MAXCONN, b->maxconn) < 0) ||
+		    (b->drain &&
+		     (nla_put_u8(msg, KRELAY_BACKEND_A_DRAIN, 1) < 0 ||
+		      nla_put_u32(msg, KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS,
+				  b->drain_timeout_ms) < 0)))
 			return -EMSGSIZE;
 		nla_nest_end(msg, one);
 	}
@@ -734,6 +757,31 @@ static int put_acl(struct nl_msg *msg, const struct krelay_acl *acl)
 	}
 	/* libnl drops empty nests; an empty ACL means "clear it". */
 	nla_nest_end_keep_empty(msg, list);
+	return 0;
+}
+
+/*
+ * A check nest: an empty one ("off") unless enabled; enabled, it carries
+ * at least one value (an empty nest would mean off).
+ */
+static int put_check(struct nl_msg *msg, const struct krelay_check *c)
+{
+	struct nlattr *n = nla_nest_start(msg, KRELAY_A_CHECK | NLA_F_NESTED);
+	uint32_t interval = c->interval_ms;
+
+	if (!n)
+		return -EMSGSIZE;
+	if (c->enabled && !interval && !c->timeout_ms && !c->rise && !c->fall)
+		interval = KRELAY_CHECK_DEFAULT_INTERVAL_MS;
+	if (c->enabled &&
+	    ((interval &&
+	      nla_put_u32(msg, KRELAY_CHECK_A_INTERVAL_MS, interval) < 0) ||
+	     (c->timeout_ms &&
+	      nla_put_u32(msg, KRELAY_CHECK_A_TIMEOUT_MS, c->timeout_ms) < 0) ||
+	     (c->rise && nla_put_u32(msg, KRELAY_CHECK_A_RISE, c->rise) < 0) ||
+	     (c->fall && nla_put_u32(msg, KRELAY_CHECK_A_FALL, c->fall) < 0)))
+		return -EMSGSIZE;
+	nla_nest_end_keep_empty(msg, n);
 	return 0;
 }
 
@@ -805,6 +853,11 @@ static int put_rule_opts(struct nl_msg *msg, const struct krelay_rule *r,
 		if (ret)
 			return ret;
 	}
+	if (r->present & KRELAY_RULE_F_CHECK) {
+		ret = put_check(msg, &r->check);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -829,6 +882,10 @@ static const struct nla_policy top_policy[KRELAY_A_MAX + 1] = {
 	[KRELAY_A_MARK]			= { .type = NLA_U32 },
 	[KRELAY_A_KEEPALIVE_S]		= { .type = NLA_U32 },
 	[KRELAY_A_ACL]			= { .type = NLA_NESTED },
+	[KRELAY_A_CHECK]		= { .type = NLA_NESTED },
+	[KRELAY_A_DRAIN_TIMEOUT_MS]	= { .type = NLA_U32 },
+	[KRELAY_A_DRAINING]		= { .type = NLA_U8 },
+	[KRELAY_A_DRAIN_LEFT_MS]	= { .type = NLA_U32 },
 	[KRELAY_A_RULES]		= { .type = NLA_NESTED },
 	[KRELAY_A_MAXCONN]		= { .type = NLA_U32 },
 	[KRELAY_A_PROXY_PROTOCOL]	= { .type = NLA_U8 },
@@ -852,6 +909,12 @@ static const struct nla_policy backend_policy[KRELAY_BACKEND_A_MAX + 1] = {
 	[KRELAY_BACKEND_A_BYTES_TO_BACKEND] = { .type = NLA_U64 },
 	[KRELAY_BACKEND_A_BYTES_TO_CLIENT] = { .type = NLA_U64 },
 	[KRELAY_BACKEND_A_MAXCONN]	= { .type = NLA_U32 },
+	[KRELAY_BACKEND_A_DRAIN]	= { .type = NLA_U8 },
+	[KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS] = { .type = NLA_U32 },
+	[KRELAY_BACKEND_A_DRAIN_LEFT_MS] = { .type = NLA_U32 },
+	[KRELAY_BACKEND_A_HEALTH]	= { .type = NLA_U8 },
+	[KRELAY_BACKEND_A_CHECKS_OK]	= { .type = NLA_U64 },
+	[KRELAY_BACKEND_A_CHECKS_FAILED] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy acl_policy[KRELAY_ACL_A_MAX + 1] = {
@@ -957,6 +1020,28 @@ static int get_stats(struct nlattr *nest, struct krelay_stats *s)
 	return 0;
 }
 
+static const struct nla_policy check_policy[KRELAY_CHECK_A_MAX + 1] = {
+	[KRELAY_CHECK_A_INTERVAL_MS]	= { .type = NLA_U32 },
+	[KRELAY_CHECK_A_TIMEOUT_MS]	= { .type = NLA_U32 },
+	[KRELAY_CHECK_A_RISE]		= { .type = NLA_U32 },
+	[KRELAY_CHECK_A_FALL]		= { .type = NLA_U32 },
+};
+
+static int get_check(struct nlattr *nest, struct krelay_check *c)
+{
+	struct nlattr *tb[KRELAY_CHECK_A_MAX + 1];
+
+	memset(c, 0, sizeof(*c));
+	if (nla_parse_nested(tb, KRELAY_CHECK_A_MAX, nest, check_policy) < 0)
+		return -EBADMSG;
+	c->enabled = 1;
+	c->interval_ms = get_u32(tb, KRELAY_CHECK_A_INTERVAL_MS);
+	c->timeout_ms = get_u32(tb, KRELAY_CHECK_A_TIMEOUT_MS);
+	c->rise = get_u32(tb, KRELAY_CHECK_A_RISE);
+	c->fall = get_u32(tb, KRELAY_CHECK_A_FALL);
+	return 0;
+}
+
 static int get_backend(struct nlattr *nest, struct krelay_backend *b)
 {
 	struct nlattr *tb[KRELAY_BACKEND_A_MAX + 1];
@@ -982,6 +1067,16 @@ static int get_backend(struct nlattr *nest, struct krelay_backend *b)
 	b->active = get_u64(tb, KRELAY_BACKEND_A_ACTIVE);
 	b->bytes_to_backend = get_u64(tb, KRELAY_BACKEND_A_BYTES_TO_BACKEND);
 	b->bytes_to_client = get_u64(tb, KRELAY_BACKEND_A_BYTES_TO_CLIENT);
+	b->drain = tb[KRELAY_BACKEND_A_DRAIN] &&
+		   nla_get_u8(tb[KRELAY_BACKEND_A_DRAIN]);
+	b->drain_timeout_ms = get_u32(tb, KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS);
+	b->drain_left_ms = get_u32(tb, KRELAY_BACKEND_A_DRAIN_LEFT_MS);
+	if (tb[KRELAY_BACKEND_A_HEALTH]) {
+		b->has_health = 1;
+		b->health = nla_get_u8(tb[KRELAY_BACKEND_A_HEALTH]);
+	}
+	b->checks_ok = get_u64(tb, KRELAY_BACKEND_A_CHECKS_OK);
+	b->checks_failed = get_u64(tb, KRELAY_BACKEND_A_CHECKS_FAILED);
 	return 0;
 }
 
@@ -1123,6 +1218,18 @@ static int parse_rule_attrs(struct nlattr **tb, struct krelay_rule *r)
 		if (ret)
 			return ret;
 	}
+	r->draining = tb[KRELAY_A_DRAINING] &&
+		      nla_get_u8(tb[KRELAY_A_DRAINING]);
+	if (tb[KRELAY_A_DRAIN_LEFT_MS]) {
+		r->drain_left_ms = nla_get_u32(tb[KRELAY_A_DRAIN_LEFT_MS]);
+		r->has_drain_left = 1;
+	}
+	r->present |= KRELAY_RULE_F_CHECK;
+	if (tb[KRELAY_A_CHECK]) {
+		ret = get_check(tb[KRELAY_A_CHECK], &r->check);
+		if (ret)
+			return ret;
+	}
 	if (tb[KRELAY_A_STATS]) {
 		ret = get_stats(tb[KRELAY_A_STATS], &r->stats);
 		if (ret)
@@ -1226,7 +1333,8 @@ int krelay_rule_add(struct krelay_handle *h, const struct krelay_rule *spec,
 	return 0;
 }
 
-int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref)
+static int rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref,
+		    int drain, uint32_t timeout_ms)
 {
 	struct nl_msg *msg = new_req(h, KRELAY_CMD_RULE_DEL, 0);
 	int ret;
@@ -1234,11 +1342,25 @@ int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref)
 	if (!msg)
 		return -ENOMEM;
 	ret = put_ref(msg, ref);
+	if (!ret && drain &&
+	    nla_put_u32(msg, KRELAY_A_DRAIN_TIMEOUT_MS, timeout_ms) < 0)
+		ret = -EMSGSIZE;
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
 	}
 	return xfer(h, msg, NULL, NULL);
+}
+
+int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref)
+{
+	return rule_del(h, ref, 0, 0);
+}
+
+int krelay_rule_del_drain(struct krelay_handle *h,
+			  const struct krelay_rule_ref *ref, uint32_t timeout_ms)
+{
+	return rule_del(h, ref, 1, timeout_ms);
 }
 
 int krelay_rule_set(struct krelay_handle *h, const struct krelay_rule_ref *ref,

@@ -68,7 +68,33 @@ struct krelay_backend {
 	uint64_t active;
 	uint64_t bytes_to_backend;
 	uint64_t bytes_to_client;
+	/* drain: requests carry @drain and @drain_timeout_ms, both reported */
+	int drain;			/* no new connections */
+	uint32_t drain_timeout_ms;	/* with @drain; 0: never reset */
+	uint32_t drain_left_ms;		/* reported */
+	int has_health;			/* the rule has checks: @health is set */
+	uint8_t health;			/* enum krelay_health */
+	uint64_t checks_ok;
+	uint64_t checks_failed;
 };
+
+/*
+ * Active health checks of a rule.  In requests, a value of 0 is not sent:
+ * the kernel's default (checks were off) or the current value (they were
+ * on); @enabled 0 turns checks off.
+ */
+struct krelay_check {
+	int enabled;
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint32_t rise;
+	uint32_t fall;
+};
+
+#define KRELAY_CHECK_DEFAULT_INTERVAL_MS	2000
+#define KRELAY_CHECK_DEFAULT_TIMEOUT_MS		1000
+#define KRELAY_CHECK_DEFAULT_RISE		2
+#define KRELAY_CHECK_DEFAULT_FALL		3
 
 /* One ACL entry: allow or deny a CIDR prefix (host bits zero). */
 struct krelay_acl_entry {
@@ -105,13 +131,15 @@ enum {
 	KRELAY_RULE_F_MAXCONN		= 1u << 13,
 	KRELAY_RULE_F_PROXY		= 1u << 14,	/* proxy_protocol */
 	KRELAY_RULE_F_TRANSPARENT	= 1u << 15,
+	KRELAY_RULE_F_CHECK		= 1u << 16,	/* enabled 0: off */
 };
 
 /*
  * A rule, as the kernel reports it, and as a request carries it (rule add,
  * rule set, rule sets: only the parts flagged in @present are sent).
- * A rule the kernel reports without KRELAY_A_SOURCE / KRELAY_A_ACL gets
- * KRELAY_RULE_F_SOURCE (family 0) / KRELAY_RULE_F_ACL (n 0): none.
+ * A rule the kernel reports without KRELAY_A_SOURCE / KRELAY_A_ACL /
+ * KRELAY_A_CHECK gets KRELAY_RULE_F_SOURCE (family 0) / KRELAY_RULE_F_ACL
+ * (n 0) / KRELAY_RULE_F_CHECK (enabled 0): none.
  */
 struct krelay_rule {
 	uint32_t id;			/* 0 when unknown */
@@ -131,6 +159,10 @@ struct krelay_rule {
 	uint32_t maxconn;		/* 0: no limit */
 	uint8_t proxy_protocol;		/* enum krelay_proxy_protocol */
 	uint8_t transparent;		/* 0 or 1 */
+	struct krelay_check check;
+	int draining;			/* reported: deleted with drain */
+	uint32_t drain_left_ms;		/* reported with @draining and a timeout */
+	int has_drain_left;
 	struct krelay_acl acl;
 	struct krelay_stats stats;
 };
@@ -210,6 +242,12 @@ const char *krelay_strerror(int cmd, int err);
 int krelay_rule_add(struct krelay_handle *h, const struct krelay_rule *spec,
 		    struct krelay_rule *out);
 int krelay_rule_del(struct krelay_handle *h, const struct krelay_rule_ref *ref);
+/*
+ * Delete with drain: the rule stops accepting at once, its connections go
+ * on and are reset after @timeout_ms (0: never); the call returns at once.
+ */
+int krelay_rule_del_drain(struct krelay_handle *h,
+			  const struct krelay_rule_ref *ref, uint32_t timeout_ms);
 int krelay_rule_set(struct krelay_handle *h, const struct krelay_rule_ref *ref,
 		    const struct krelay_rule *changes);
 int krelay_conn_kill(struct krelay_handle *h, uint64_t conn_id);

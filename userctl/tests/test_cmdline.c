@@ -404,6 +404,44 @@ static void test_rule_features(void **state)
 	assert_true(r->present & KRELAY_RULE_F_KEEPALIVE);
 	assert_int_equal(r->sched, KRELAY_SCHED_RR);
 
+	/* active health checks */
+	ok("rule add :1 to 1.1.1.1:1 check interval 2s rise 2 fall 3 timeout 1s", &c);
+	r = &c.rule;
+	assert_true(r->present & KRELAY_RULE_F_CHECK);
+	assert_int_equal(r->check.enabled, 1);
+	assert_int_equal(r->check.interval_ms, 2000);
+	assert_int_equal(r->check.timeout_ms, 1000);
+	assert_int_equal(r->check.rise, 2);
+	assert_int_equal(r->check.fall, 3);
+	ok("rule add :1 to 1.1.1.1:1 check on mode copy", &c);
+	assert_int_equal(r->check.enabled, 1);
+	assert_int_equal(r->check.interval_ms, KRELAY_CHECK_DEFAULT_INTERVAL_MS);
+	assert_int_equal(r->mode, KRELAY_MODE_COPY);
+	ok("rule add :1 to 1.1.1.1:1 check fall 5 c 250", &c);
+	assert_int_equal(r->check.enabled, 1);
+	assert_int_equal(r->check.interval_ms, 0);	/* the kernel's */
+	assert_int_equal(r->check.fall, 5);
+	assert_int_equal(r->connect_timeout_ms, 250);
+	ok("rule set :1 check off", &c);
+	assert_true(r->present & KRELAY_RULE_F_CHECK);
+	assert_int_equal(r->check.enabled, 0);
+	ok("rule set :1 check rise 1", &c);
+	assert_int_equal(r->check.enabled, 1);
+	assert_int_equal(r->check.rise, 1);
+	bad("rule add :1 to 1.1.1.1:1 check off", "\"check off\" only makes sense for rule set");
+	bad("rule add :1 to 1.1.1.1:1 check", "\"check\" needs on, off");
+	bad("rule add :1 to 1.1.1.1:1 check mode copy", "\"check\" needs on, off");
+	bad("rule add :1 to 1.1.1.1:1 check interval 50ms", "invalid check interval \"50ms\"");
+	bad("rule add :1 to 1.1.1.1:1 check interval 2h", "invalid check interval \"2h\"");
+	bad("rule add :1 to 1.1.1.1:1 check timeout 5", "invalid check timeout \"5\"");
+	bad("rule add :1 to 1.1.1.1:1 check rise 0", "invalid check rise \"0\"");
+	bad("rule add :1 to 1.1.1.1:1 check fall 101", "invalid check fall \"101\"");
+	bad("rule add :1 to 1.1.1.1:1 check rise 2 rise 3", "\"check rise\" given twice");
+	bad("rule add :1 to 1.1.1.1:1 check rise", "missing value after \"check rise\"");
+	bad("rule add :1 to 1.1.1.1:1 check on fall 2", "unknown keyword \"fall\"");
+	bad("rule add :1 to 1.1.1.1:1 check rise 2 on", "\"check on\" takes no other check keyword");
+	bad("rule add :1 to 1.1.1.1:1 check on check on", "\"check\" given twice");
+
 	/* bad values name themselves */
 	ok("rule add :9000 to 10.0.0.1:80 maxconn 500", &c);
 	assert_true(c.rule.present & KRELAY_RULE_F_MAXCONN);
@@ -549,8 +587,55 @@ static void test_backend_acl(void **state)
 	bad("backend set id 1 10.0.0.3:80 maxconn", "missing value after \"maxconn\"");
 	bad("backend set id 1 10.0.0.3:80 maxconn 1 maxconn 2", "\"maxconn\" given twice");
 	bad("backend add id 1 10.0.0.3:80 weight 1 weight 2", "\"weight\" given twice");
-	bad("backend set id 1 10.0.0.3:80", "missing \"weight W\" or \"maxconn N\"");
-	bad("backend set id 1 10.0.0.3:80 weight 0", "invalid weight \"0\"");
+	bad("backend set id 1 10.0.0.3:80", "missing \"weight W\", \"maxconn N\", \"drain\" or \"undrain\"");
+	bad("backend add id 1 10.0.0.3:80 weight 0", "invalid weight \"0\"");
+	bad("backend add id 1 10.0.0.3:80 drain", "unknown keyword \"drain\"");
+
+	/* rule del --drain TIME */
+	ok("rule del 127.0.0.1:80 --drain 30s", &c);
+	assert_int_equal(c.rule_drain, 1);
+	assert_int_equal(c.rule_drain_ms, 30000);
+	ok("rule del id 3 drain off", &c);
+	assert_int_equal(c.rule_drain, 1);
+	assert_int_equal(c.rule_drain_ms, 0);
+	ok("rule del id 3", &c);
+	assert_int_equal(c.rule_drain, 0);
+	bad("rule del id 3 --drain", "missing TIME after \"--drain\"");
+	bad("rule del id 3 --drain 2d", "invalid drain timeout \"2d\"");
+	bad("rule del id 3 --drain 1s extra", "unexpected argument \"extra\"");
+
+	/* drain: weight 0, drain [ timeout T ], undrain */
+	ok("backend set id 1 10.0.0.3:80 weight 0", &c);
+	assert_int_equal(c.backend.drain, 1);
+	assert_int_equal(c.backend.weight, 0);
+	assert_int_equal(c.backend.drain_timeout_ms, 0);
+	ok("backend set id 1 10.0.0.3:80 drain", &c);
+	assert_int_equal(c.backend.drain, 1);
+	assert_int_equal(c.backend.drain_timeout_ms, 0);
+	ok("backend set id 1 10.0.0.3:80 drain timeout 30s", &c);
+	assert_int_equal(c.backend.drain, 1);
+	assert_int_equal(c.backend.drain_timeout_ms, 30000);
+	ok("backend set id 1 10.0.0.3:80 drain timeout off", &c);
+	assert_int_equal(c.backend.drain_timeout_ms, 0);
+	ok("backend set id 1 10.0.0.3:80 undrain", &c);
+	assert_int_equal(c.undrain, 1);
+	assert_int_equal(c.backend.drain, 0);
+	ok("backend set id 1 10.0.0.3:80 weight 5", &c);
+	assert_int_equal(c.backend.drain, 0);
+	assert_int_equal(c.backend.weight, 5);
+	bad("backend set id 1 10.0.0.3:80 drain timeout", "missing value after \"timeout\"");
+	bad("backend set id 1 10.0.0.3:80 drain timeout 2d", "invalid drain timeout \"2d\"");
+	bad("backend set id 1 10.0.0.3:80 drain soon", "\"soon\"");
+	bad("backend set id 1 10.0.0.3:80 undrain now", "unknown keyword \"now\"");
+	ok("backend set id 1 10.0.0.3:80 drain timeout 5s maxconn 3", &c);
+	assert_int_equal(c.backend.drain, 1);
+	assert_int_equal(c.backend.drain_timeout_ms, 5000);
+	assert_int_equal(c.backend.maxconn, 3);
+	ok("backend set id 1 10.0.0.3:80 maxconn 4", &c);
+	assert_int_equal(c.backend.drain, 0);	/* not given: kept */
+	assert_int_equal(c.undrain, 0);
+	bad("backend set id 1 10.0.0.3:80 drain undrain", "drain and undrain given twice or together");
+	bad("backend set id 1 10.0.0.3:80 drain weight 2", "drain and a weight exclude each other");
 	bad("backend del id 1 10.0.0.3:80 weight 2", "unexpected argument \"weight\"");
 	bad("backend add id 1", "missing BACKEND");
 	bad("backend add id 1 nowhere", "\"nowhere\"");

@@ -258,6 +258,49 @@ static void test_bad(void **state)
 	bad("frobnicate on\n", "t.conf:1:1: unknown directive \"frobnicate\"");
 	bad("include other.conf\n", "t.conf:1:1: \"include\" is not supported");
 	bad_len("0.0.0.0 80 1.1.1.1 80\nx\0y\n", 26, "t.conf:2:2: NUL byte");
+	bad("0.0.0.0 80 1.1.1.1 80 [check=50ms]\n",
+	    "t.conf:1:30: invalid check interval \"50ms\"");
+	bad("0.0.0.0 80 1.1.1.1 80 [check=2s/5]\n",
+	    "t.conf:1:33: invalid check timeout \"5\"");
+	bad("0.0.0.0 80 1.1.1.1 80 [check=2s/1s/0]\n",
+	    "t.conf:1:36: invalid check rise \"0\"");
+	bad("0.0.0.0 80 1.1.1.1 80 [check=2s/1s/2/101]\n",
+	    "t.conf:1:38: invalid check fall \"101\"");
+	bad("0.0.0.0 80 1.1.1.1 80 [check=2s/1s/2/3/4]\n",
+	    "t.conf:1:40: check: too many values");
+	bad("0.0.0.0 80 1.1.1.1 80 [check=on,check=off]\n",
+	    "t.conf:1:33: option \"check\" given twice");
+}
+
+static void test_check(void **state)
+{
+	struct uc_config cfg;
+	struct warnings w;
+	const struct krelay_check *c;
+
+	(void)state;
+	good("0.0.0.0 80 1.1.1.1 80 [check=on]\n"
+	     "0.0.0.0 81 1.1.1.1 80 [check=500ms/100ms/1/2]\n"
+	     "0.0.0.0 82 1.1.1.1 80 [check=5s]\n"
+	     "0.0.0.0 83 1.1.1.1 80 [check=off]\n", &cfg, &w);
+	assert_int_equal(cfg.nrules, 4);
+	c = &cfg.rules[0].check;
+	assert_true(cfg.rules[0].present & KRELAY_RULE_F_CHECK);
+	assert_int_equal(c->enabled, 1);
+	assert_int_equal(c->interval_ms, 2000);
+	assert_int_equal(c->timeout_ms, 1000);
+	assert_int_equal(c->rise, 2);
+	assert_int_equal(c->fall, 3);
+	c = &cfg.rules[1].check;
+	assert_int_equal(c->interval_ms, 500);
+	assert_int_equal(c->timeout_ms, 100);
+	assert_int_equal(c->rise, 1);
+	assert_int_equal(c->fall, 2);
+	c = &cfg.rules[2].check;
+	assert_int_equal(c->interval_ms, 5000);
+	assert_int_equal(c->timeout_ms, 1000);
+	assert_int_equal(cfg.rules[3].check.enabled, 0);
+	config_free(&cfg);
 }
 
 /* Every rule set the writer produces reads back identically. */
@@ -267,7 +310,9 @@ static void test_round_trip(void **state)
 		"allow 192.168.*.*\ndeny 10.1.2.3\n"
 		"0.0.0.0 8080 10.0.0.1 80 [timeout=60,src=10.0.0.9,keepalive=on]\n"
 		"allow 10.0.0.0/8\ndeny fd00::/8\nallow 10.1.128.0/17\nallow *\n"
-		":: 9090 ::1 90 [backend=10.0.0.2:80/3,weight=2,sched=wrr,holddown=0,mode=copy,connect-timeout=2s,backlog=256,mark=7,idle-timeout=1500ms,src=[::1]:4000]\n",
+		":: 9090 ::1 90 [backend=10.0.0.2:80/3,weight=2,sched=wrr,holddown=0,mode=copy,connect-timeout=2s,backlog=256,mark=7,idle-timeout=1500ms,src=[::1]:4000]\n"
+		"0.0.0.0 9091 10.0.0.1 80 [check=500ms/100ms/1/5]\n"
+		"0.0.0.0 9092 10.0.0.1 80 [check=on]\n",
 		"1.2.3.4 1 5.6.7.8 2\n",
 		"1.2.3.4 1 5.6.7.8 2 [maxconn=100,backend-maxconn=5,backend=5.6.7.9:2/1/7,backend=5.6.7.10:2/3]\n",
 		"0.0.0.0 80 10.0.0.1 80 [proxy-protocol=v1,transparent=on]\n"
@@ -306,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_check),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

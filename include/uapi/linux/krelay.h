@@ -23,6 +23,28 @@
  * while any backend is up.  Backends keep their state and counters across
  * RULE_SET as long as their address stays in the list.
  *
+ * Active health checks (KRELAY_A_CHECK, per rule, for all its backends):
+ * every INTERVAL_MS the kernel opens a TCP connection to each backend (in
+ * the rule's netns, from its source address with any port, with its mark)
+ * and closes it at once with an RST.  Not established within TIMEOUT_MS,
+ * refused or unreachable is a failed check.  FALL failed checks in a row
+ * make the backend's health (KRELAY_BACKEND_A_HEALTH) DOWN, RISE passed
+ * ones in a row make it UP again; health starts UP.  Schedulers treat a
+ * backend whose health is DOWN like one in hold-down (skipped while
+ * another backend is up; if none is, one is still tried).  Hold-down on
+ * failed connects works as before, checks or not.  Health is kept across
+ * RULE_SET as long as the address stays; without checks it is UP and not
+ * reported.
+ *
+ * A draining backend (KRELAY_BACKEND_A_DRAIN) gets no new connection, even
+ * when every other backend is down (when every backend drains, new
+ * connections fail); its established connections go on.  With
+ * KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS, the ones still open that long after
+ * the drain started are aborted (counted ABORTED).  The drain starts with
+ * the first RULE_SET (or RULE_NEW, RULESET_SET) that lists the backend
+ * with DRAIN and ends with the first that lists it without; in between,
+ * the timeout counts from its start.
+ *
  * An *ACL* is a list of CIDR prefixes, each allowed or denied.  Every rule
  * has one and the netns has a global one.  A client is rejected (reset at
  * once, counted as DENIED) if its address matches a deny entry of either
@@ -45,13 +67,27 @@
  *               KRELAY_A_CONNECT_TIMEOUT_MS, KRELAY_A_IDLE_TIMEOUT_MS,
  *               KRELAY_A_BACKLOG, KRELAY_A_SOURCE, KRELAY_A_MARK,
  *               KRELAY_A_KEEPALIVE_S, KRELAY_A_MAXCONN,
- *               KRELAY_A_PROXY_PROTOCOL, KRELAY_A_TRANSPARENT, KRELAY_A_ACL
+ *               KRELAY_A_PROXY_PROTOCOL, KRELAY_A_TRANSPARENT, KRELAY_A_ACL,
+ *               KRELAY_A_CHECK (what the nest leaves out: the defaults)
+ *     backends: KRELAY_BACKEND_A_ADDR, optionally _WEIGHT, _MAXCONN, _DRAIN
+ *               and, with DRAIN, _DRAIN_TIMEOUT_MS
  *     reply:    the new rule, as KRELAY_CMD_RULE_GET returns it.
  * KRELAY_CMD_RULE_DEL   (admin) delete a rule and abort its connections.
  *                       The rule and its listener are gone at once (its
  *                       address may be reused, other changes go on); the
  *                       reply comes when its connections are torn down.
  *     required: KRELAY_A_RULE_ID or KRELAY_A_LISTEN
+ *     optional: KRELAY_A_DRAIN_TIMEOUT_MS (0..86400000, 0: no timeout):
+ *               delete with drain instead.  The rule stops accepting and
+ *               its listen address is free at once (a new rule may take
+ *               it; the draining rule is no longer found by address, only
+ *               by id); the call returns at once.  Its connections go on;
+ *               those left when the timeout passes are aborted.  Then the
+ *               rule is gone (the RULE_DEL event goes out then).  Until
+ *               then RULE_GET shows it with KRELAY_A_DRAINING, RULE_SET
+ *               refuses it, RULESET_SET leaves it alone, and RULE_DEL of
+ *               its id without a drain timeout aborts it at once (with
+ *               one: -EALREADY).  Netns exit and module unload abort it.
  * KRELAY_CMD_RULE_GET   doit: one rule (KRELAY_A_RULE_ID or KRELAY_A_LISTEN);
  *                       dump: every rule of the netns.
  *     reply:    KRELAY_A_RULE_ID, KRELAY_A_LISTEN, KRELAY_A_BACKENDS (with
@@ -61,14 +97,22 @@
  *               KRELAY_A_SOURCE (if set), KRELAY_A_MARK, KRELAY_A_KEEPALIVE_S,
  *               KRELAY_A_MAXCONN, KRELAY_A_PROXY_PROTOCOL,
  *               KRELAY_A_TRANSPARENT, KRELAY_A_ACL (if not empty),
- *               KRELAY_A_STATS
+ *               KRELAY_A_CHECK (if on, all four values), KRELAY_A_DRAINING
+ *               and KRELAY_A_DRAIN_LEFT_MS (if deleted with drain; time
+ *               left only with a timeout), KRELAY_A_STATS.  Each backend:
+ *               ADDR, WEIGHT, MAXCONN, STATE, DOWN_MS, the counters,
+ *               CHECKS_OK, CHECKS_FAILED, HEALTH (if the rule has checks),
+ *               and DRAIN, DRAIN_TIMEOUT_MS, DRAIN_LEFT_MS (if draining).
  * KRELAY_CMD_RULE_SET   (admin) change a live rule (KRELAY_A_RULE_ID or
  *                       KRELAY_A_LISTEN names it) in one transaction: any of
  *                       the optional attributes of RULE_NEW, and
  *                       KRELAY_A_BACKENDS, which replaces the backend list.
  *                       KRELAY_A_ACL replaces the rule's ACL (an empty nest
  *                       clears it); an empty KRELAY_A_SOURCE nest removes the
- *                       source address.  All or nothing: a rejected change
+ *                       source address.  An empty KRELAY_A_CHECK nest turns
+ *                       checks off; a non-empty one turns them on, keeping
+ *                       the values it leaves out (their defaults if checks
+ *                       were off).  All or nothing: a rejected change
  *                       leaves the rule as it was.  Established connections
  *                       are not disturbed.
  * KRELAY_CMD_STATS_GET  doit: netns-wide totals in KRELAY_A_STATS (with
@@ -97,9 +141,14 @@
  *                       0.0.0.0:p to 127.0.0.1:p) in one set.
  * KRELAY_CMD_BACKEND_EVENT (event only) a backend went down or came back:
  *                       KRELAY_A_RULE_ID and KRELAY_A_BACKENDS with the one
- *                       backend.  "Down" is sent when a connect to it fails;
- *                       "up" when a connect to a backend marked down (or
- *                       whose hold-down just ended) succeeds.
+ *                       backend.  Sent when a connect to it fails (STATE
+ *                       DOWN: hold-down); when a connect to a backend marked
+ *                       down (or whose hold-down just ended) succeeds
+ *                       (STATE UP); when active checks change its health
+ *                       (the backend then carries HEALTH); and when checks
+ *                       are turned off while its health is DOWN (no HEALTH:
+ *                       it is up as far as checks go).  The backend is down
+ *                       for new connections while STATE or HEALTH is DOWN.
  *
  * PROXY protocol (KRELAY_A_PROXY_PROTOCOL): each backend connection starts
  * with a PROXY header (v1 text or v2 binary, TCP4 or TCP6, never LOCAL)
@@ -244,7 +293,7 @@ enum krelay_attr {
 	KRELAY_A_CHECK,
 	/* u32, connections open at once, 0: no limit (default) */
 	KRELAY_A_MAXCONN,
-	/* u32, RULE_DEL: stop accepting, reset what is left after this long */
+	/* u32, 0..86400000, RULE_DEL: drain, reset what is left after this (0: never) */
 	KRELAY_A_DRAIN_TIMEOUT_MS,
 	/* u8, reported: 1 while the rule is deleted with drain */
 	KRELAY_A_DRAINING,
@@ -316,7 +365,7 @@ enum krelay_backend_attr {
 	KRELAY_BACKEND_A_BYTES_TO_CLIENT, /* u64 */
 	KRELAY_BACKEND_A_MAXCONN,	/* u32, connections open at once, 0: no limit */
 	KRELAY_BACKEND_A_DRAIN,		/* u8, 1: no new connections (request and report) */
-	/* u32, with DRAIN: reset its connections left after this long, 0: never */
+	/* u32, 0..86400000, with DRAIN: reset what is left after this, 0: never */
 	KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS,
 	KRELAY_BACKEND_A_DRAIN_LEFT_MS,	/* u32, reported: drain time left */
 	KRELAY_BACKEND_A_HEALTH,	/* u8, enum krelay_health, with checks only */
