@@ -33,7 +33,7 @@ t_check "backend set B2 drain" userctl backend set $R $B2 drain
 t_eq "JSON: B2 drains" "$(bejson $B2 drain)" true
 t_eq "JSON: B1 does not" "$(bejson $B1 drain)" false
 t_match "backend list shows B2 draining with its 2 connections left" \
-	"$(userctl backend list $R)" "127\.0\.0\.1:7202 +1 +up +- +2 +0 +2 .* draining"
+	"$(userctl backend list $R)" "127\.0\.0\.1:7202 +1 +- +up +- +2 +0 +2 .* draining"
 t_check "6 new transfers during the drain" kr-xfer -q -c $R -n 6 --max 64K
 t_eq "all of them went to B1" "$(bejson $B1 conns)" 8
 t_eq "none to B2" "$(bejson $B2 conns)" 2
