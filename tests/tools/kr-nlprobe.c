@@ -152,6 +152,24 @@ static void m_rule_new(struct msg *m)
 	m_listen(m, listen_port + 2);
 }
 
+/*
+ * A RULE_NEW whose one backend (127.0.0.1:@port) is left open for the
+ * attributes a case adds; m_end_backend() closes it.
+ */
+static void m_rule_one_backend(struct msg *m, int port)
+{
+	m_rule_new(m);
+	m_begin(m, KRELAY_A_BACKENDS);
+	m_begin(m, 1);
+	m_addr(m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", port);
+}
+
+static void m_end_backend(struct msg *m)
+{
+	m_end(m);	/* the backend */
+	m_end(m);	/* the list */
+}
+
 /* ---- talking ----------------------------------------------------------- */
 
 struct reply {
@@ -292,13 +310,9 @@ static void cases_rule_new(void)
 	m_end(&m);
 	expect("rule-new: backend without address", &m, EINVAL, "backend entry without an address");
 
-	m_rule_new(&m);
-	m_begin(&m, KRELAY_A_BACKENDS);
-	m_begin(&m, 1);
-	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", backend_port);
+	m_rule_one_backend(&m, backend_port);
 	m_u32(&m, KRELAY_BACKEND_A_MAXCONN, 16777217);
-	m_end(&m);
-	m_end(&m);
+	m_end_backend(&m);
 	expect("rule-new: backend maxconn 16777217", &m, ERANGE, "out of range");
 
 	m_rule_new(&m);
@@ -350,41 +364,25 @@ static void cases_rule_new(void)
 	expect("rule-new: weight 10001", &m, ERANGE, "out of range");
 
 	/* drain */
-	m_rule_new(&m);
-	m_begin(&m, KRELAY_A_BACKENDS);
-	m_begin(&m, 1);
-	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", 80);
+	m_rule_one_backend(&m, 80);
 	m_u8(&m, KRELAY_BACKEND_A_DRAIN, 2);
-	m_end(&m);
-	m_end(&m);
+	m_end_backend(&m);
 	expect("rule-new: drain 2", &m, ERANGE, "out of range");
 
-	m_rule_new(&m);
-	m_begin(&m, KRELAY_A_BACKENDS);
-	m_begin(&m, 1);
-	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", 80);
+	m_rule_one_backend(&m, 80);
 	m_u32(&m, KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS, 1000);
-	m_end(&m);
-	m_end(&m);
+	m_end_backend(&m);
 	expect("rule-new: drain timeout without drain", &m, EINVAL, "a drain timeout needs drain");
 
-	m_rule_new(&m);
-	m_begin(&m, KRELAY_A_BACKENDS);
-	m_begin(&m, 1);
-	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", 80);
+	m_rule_one_backend(&m, 80);
 	m_u8(&m, KRELAY_BACKEND_A_DRAIN, 1);
 	m_u32(&m, KRELAY_BACKEND_A_DRAIN_TIMEOUT_MS, 86400001);
-	m_end(&m);
-	m_end(&m);
+	m_end_backend(&m);
 	expect("rule-new: drain timeout 86400001", &m, ERANGE, "out of range");
 
-	m_rule_new(&m);
-	m_begin(&m, KRELAY_A_BACKENDS);
-	m_begin(&m, 1);
-	m_addr(&m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", 80);
+	m_rule_one_backend(&m, 80);
 	m_u8(&m, KRELAY_BACKEND_A_HEALTH, 0);
-	m_end(&m);
-	m_end(&m);
+	m_end_backend(&m);
 	expect("rule-new: reported-only backend attribute (health)", &m, EINVAL, NULL);
 
 	m_rule_new(&m);
