@@ -134,8 +134,6 @@ $1 == "run" {
 	if (hot[hk] > 0) {
 		o = hob[hk] * 100 / hot[hk]
 		if (o < 0) o = 0
-		grp = (t ~ /^p/) ? "iperf" : "rr"
-		add(s SUBSEP grp SUBSEP "other", o)
 		add("all" SUBSEP "other", o)
 		add(s SUBSEP "all" SUBSEP "other", o)
 		if (o > maxother) { ncont[s, t]++; ncont_all++; next }
