@@ -164,6 +164,14 @@ static void m_rule_one_backend(struct msg *m, int port)
 	m_addr(m, KRELAY_BACKEND_A_ADDR, "127.0.0.1", port);
 }
 
+/* A check nest with one u32 attribute. */
+static void m_check_u32(struct msg *m, uint16_t type, uint32_t v)
+{
+	m_begin(m, KRELAY_A_CHECK);
+	m_u32(m, type, v);
+	m_end(m);
+}
+
 static void m_end_backend(struct msg *m)
 {
 	m_end(m);	/* the backend */
@@ -473,22 +481,22 @@ static void cases_options(void)
 
 	/* active health checks */
 	BAD_OPT("check: interval 99",
-		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_INTERVAL_MS, 99), m_end(&m)),
+		m_check_u32(&m, KRELAY_CHECK_A_INTERVAL_MS, 99),
 		ERANGE, "out of range");
 	BAD_OPT("check: interval 3600001",
-		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_INTERVAL_MS, 3600001), m_end(&m)),
+		m_check_u32(&m, KRELAY_CHECK_A_INTERVAL_MS, 3600001),
 		ERANGE, "out of range");
 	BAD_OPT("check: timeout 9",
-		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_TIMEOUT_MS, 9), m_end(&m)),
+		m_check_u32(&m, KRELAY_CHECK_A_TIMEOUT_MS, 9),
 		ERANGE, "out of range");
 	BAD_OPT("check: rise 0",
-		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_RISE, 0), m_end(&m)),
+		m_check_u32(&m, KRELAY_CHECK_A_RISE, 0),
 		ERANGE, "out of range");
 	BAD_OPT("check: fall 101",
-		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_FALL, 101), m_end(&m)),
+		m_check_u32(&m, KRELAY_CHECK_A_FALL, 101),
 		ERANGE, "out of range");
 	BAD_OPT("check: unknown attribute",
-		(m_begin(&m, KRELAY_A_CHECK), m_u32(&m, KRELAY_CHECK_A_MAX + 1, 1), m_end(&m)),
+		m_check_u32(&m, KRELAY_CHECK_A_MAX + 1, 1),
 		EINVAL, NULL);
 	BAD_OPT("check: not a nest", m_u32(&m, KRELAY_A_CHECK, 1), EINVAL, NULL);
 

@@ -81,6 +81,16 @@ wait_listen() {
 	return 1
 }
 
+# greeting_backend NAME PORT: a socat server on 127.0.0.1:PORT that greets
+# every connection with NAME, then echoes (a client learns which backend it
+# reached); its pid in $pid_NAME
+greeting_backend() {
+	socat TCP-LISTEN:"$2",bind=127.0.0.1,reuseaddr,fork SYSTEM:"echo $1; exec cat" \
+		2>/dev/null &
+	eval "pid_$1=$!"
+	wait_listen "$2"
+}
+
 wait_until() {
 	local i=0 max=$(($1 * 10))
 	shift

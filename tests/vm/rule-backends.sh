@@ -9,12 +9,7 @@
 . /tests/lib.sh
 krelay_load
 
-backend() { # NAME PORT: a greeting echo server on 127.0.0.1:PORT
-	socat TCP-LISTEN:"$2",bind=127.0.0.1,reuseaddr,fork SYSTEM:"echo $1; exec cat" \
-		2>/dev/null &
-	eval "pid_$1=$!"
-	wait_listen "$2"
-}
+backend() { greeting_backend "$@"; }
 # which PORT [WAIT]: the name of the backend a new connection through PORT
 # reaches; the client waits up to WAIT s (default 3) for it after sending; it ends
 # sooner when the backend closes (cat sees the EOF passed on)

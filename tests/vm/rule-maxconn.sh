@@ -8,11 +8,7 @@
 . /tests/lib.sh
 krelay_load
 
-backend() { # NAME PORT: a greeting echo server on 127.0.0.1:PORT
-	socat TCP-LISTEN:"$2",bind=127.0.0.1,reuseaddr,fork SYSTEM:"echo $1; exec cat" \
-		2>/dev/null &
-	wait_listen "$2"
-}
+backend() { greeting_backend "$@"; }
 # hold N PORT: a client that connects through PORT, reads into /tmp/hold$N
 # and sends nothing (the connection stays open until it is killed)
 hold() {
