@@ -410,6 +410,23 @@ static int krelay_conn_client_src(const struct krelay_conn *c, int family,
 }
 
 /*
+ * Bind @sock to the source address @src; with port 0 the port is left to
+ * connect(), which picks one per destination (IP_BIND_ADDRESS_NO_PORT), so
+ * one source address serves every backend address:port.
+ */
+int krelay_sock_bind_source(struct socket *sock, const union krelay_addr *src)
+{
+	int one = 1;
+
+	/* sin_port and sin6_port are at the same offset */
+	if (!src->sin.sin_port)
+		sock->ops->setsockopt(sock, SOL_IP, IP_BIND_ADDRESS_NO_PORT,
+				      KERNEL_SOCKPTR(&one), sizeof(one));
+	return kernel_bind(sock, (struct sockaddr *)&src->sa,
+			   krelay_addr_len(src));
+}
+
+/*
  * Open a socket to c->be, hook it and start a non-blocking connect, with
  * the rule's current source address, mark, keepalive and connect timeout.
  * A failure to bind or connect at once is left in @connect_err for the
@@ -424,7 +441,7 @@ static int krelay_conn_connect(struct krelay_conn *c)
 	union krelay_addr src;
 	struct socket *sock;
 	u32 mark, keepalive;
-	int err, one = 1;
+	int err;
 
 	rcu_read_lock();
 	cfg = rcu_dereference(c->rule->cfg);
@@ -470,13 +487,7 @@ static int krelay_conn_connect(struct krelay_conn *c)
 
 	/* the snapshot's source has the backends' family (genl.c checks) */
 	if (!c->connect_err && src.sa.sa_family == dst->sa.sa_family) {
-		/* without a port, let connect() choose it per destination */
-		if (!src.sin.sin_port)
-			sock->ops->setsockopt(sock, SOL_IP,
-					      IP_BIND_ADDRESS_NO_PORT,
-					      KERNEL_SOCKPTR(&one),
-					      sizeof(one));
-		err = kernel_bind(sock, &src.sa, krelay_addr_len(&src));
+		err = krelay_sock_bind_source(sock, &src);
 		if (err) {
 			net_info_ratelimited("krelay: rule %u: cannot bind source %pISpc: %d\n",
 					     c->rule->id, &src.sa, err);

@@ -108,7 +108,7 @@ static bool krelay_probe_start(struct krelay_rule *rule, struct krelay_probe *p,
 	union krelay_addr src = *source, dst = p->be->addr;
 	struct socket *sock;
 	struct sock *sk;
-	int err, one = 1;
+	int err;
 
 	err = sock_create_kern(rule->kn->net, dst.sa.sa_family, SOCK_STREAM,
 			       IPPROTO_TCP, &sock);
@@ -129,10 +129,8 @@ static bool krelay_probe_start(struct krelay_rule *rule, struct krelay_probe *p,
 
 	/* the source address, never its port: that is for connections */
 	if (src.sa.sa_family == dst.sa.sa_family) {
-		src.sin.sin_port = 0;
-		sock->ops->setsockopt(sock, SOL_IP, IP_BIND_ADDRESS_NO_PORT,
-				      KERNEL_SOCKPTR(&one), sizeof(one));
-		if (kernel_bind(sock, &src.sa, krelay_addr_len(&src))) {
+		src.sin.sin_port = 0;	/* sin6_port, too: the same place */
+		if (krelay_sock_bind_source(sock, &src)) {
 			p->failed = true;
 			return true;
 		}

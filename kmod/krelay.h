@@ -384,6 +384,7 @@ static inline void krelay_rule_get(struct krelay_rule *rule)
 
 /* conn.c */
 void krelay_conn_accept(struct krelay_rule *rule, struct socket *csock);
+int krelay_sock_bind_source(struct socket *sock, const union krelay_addr *src);
 void krelay_conn_abort_all(struct krelay_net *kn, struct krelay_rule *rule);
 void krelay_conn_abort_backend(struct krelay_rule *rule,
 			       const struct krelay_backend *be);
