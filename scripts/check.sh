@@ -151,18 +151,44 @@ scen_list() { # KVER
 # well; those marked "heavy" in their header never run two at a time.  Each kernel's harness scenario runs first, then the rest longest
 # first (by the timeout in their header), so the long ones do not trail.
 scen_timeout() { sed -n 's/^# vm: //p' "tests/vm/$1.sh" | tr ' ' '\n' | sed -n 's/^timeout=//p' | head -n1; }
+# Most scenarios share a boot with others (scripts/vm-run.sh -b; a TCG boot
+# costs 10-15 s): up to CHECK_BATCH (default 6) of them per VM, each in
+# namespaces of its own (tests/vm/init).  Not batched: harness (it checks
+# the boot itself), scenarios with their own VM size, heavy, DKMS or
+# "solo" ones (changes that outlive a scenario's namespaces), and every
+# scenario on the debug kernel (its kmemleak scan is per boot).
+batchable() { # KVER SCENARIO
+	local kv
+	case $1 in *-kdbg) return 1 ;; esac
+	[ "$2" != harness ] && [ "${CHECK_BATCH:-6}" -gt 1 ] || return 1
+	for kv in $(sed -n 's/^# vm: //p' "tests/vm/$2.sh" | head -n1); do
+		case $kv in
+		heavy | solo | initramfs=*) return 1 ;;
+		smp=2 | mem=2048) ;;
+		smp=* | mem=*) return 1 ;;
+		esac
+	done
+}
+}
 jobs=()   # "KVER SCENARIO IMAGE"
 dkms_done=
 for k in "${built[@]}"; do
-	initrd=out/$k/initramfs.cpio.gz
+	initrd=out/$k/initramfs.cpio
 	step "initramfs for $k" scripts/initramfs.sh "$k" "$initrd" || continue
 	dkms_img=
 	list=$(scen_list "$k")
 	echo "$list" | grep -qx harness && jobs+=("$k harness $initrd")
-	for s in $(for s in $list; do [ "$s" = harness ] || echo "$(scen_timeout "$s") $s"; done |
-		sort -k1,1nr -k2 | awk '{print $2}'); do
+	# the batches, longest scenarios first; each is "a,b,c" in one job
+	batches=$(for s in $list; do batchable "$k" "$s" && echo "$(scen_timeout "$s") $s"; done |
+		sort -k1,1nr -k2 | awk -v n="${CHECK_BATCH:-6}" '
+			{ b = int((NR - 1) / n); t[b] += $1; l[b] = l[b] (l[b] == "" ? "" : ",") $2; m = b }
+			END { for (i = 0; i <= m && NR; i++) print t[i], l[i] }')
+	for s in $({ echo "$batches"
+		for s in $list; do
+			[ "$s" = harness ] || batchable "$k" "$s" || echo "$(scen_timeout "$s") $s"
+		done; } | grep . | sort -k1,1nr -k2 | awk '{print $2}'); do
 		img=$initrd
-		if sed -n 's/^# vm: //p' "tests/vm/$s.sh" | grep -qw 'initramfs=dkms'; then
+		if [[ $s != *,* ]] && sed -n 's/^# vm: //p' "tests/vm/$s.sh" | grep -qw 'initramfs=dkms'; then
 			# DKMS installs for the system kernels only
 			case $k in *-kdbg) continue ;; esac
 			if [ -z "$dkms_done" ]; then
@@ -170,7 +196,7 @@ for k in "${built[@]}"; do
 				step "make dkms-install (all supported kernels)" make --no-print-directory dkms-install
 			fi
 			if [ -z "$dkms_img" ]; then
-				dkms_img=out/$k/initramfs-dkms.cpio.gz
+				dkms_img=out/$k/initramfs-dkms.cpio
 				step "DKMS initramfs for $k" scripts/initramfs.sh -d "$k" "$dkms_img" ||
 					{ dkms_img=; continue; }
 			fi
@@ -187,22 +213,26 @@ reap() { # wait for one VM job and record its verdict
 	[ -n "${pid:-}" ] && [ -n "${running[$pid]:-}" ] || return 0
 	read -r k s t0 <<<"${running[$pid]}"
 	unset "running[$pid]"
-	if [ -f "out/$k/$s/verdict" ]; then
-		while read -r st rest; do
-			record "$st" "[$k] $rest"
-		done <"out/$k/$s/verdict"
-	else
-		record FAIL "[$k] $s: the VM runner left no verdict"
-	fi
+	local one
+	for one in ${s//,/ }; do
+		if [ -f "out/$k/$one/verdict" ]; then
+			while read -r st rest; do
+				record "$st" "[$k] $rest"
+			done <"out/$k/$one/verdict"
+		else
+			record FAIL "[$k] $one: the VM runner left no verdict"
+		fi
+	done
 	echo "    ($s on $k: $(($(date +%s) - t0))s)"
-	[ -f "out/$k/$s/boot-retries" ] &&
-		tr -cd '[:print:]\n' < "out/$k/$s/boot-retries" | sed 's/^/    (/; s/$/; booted again)/'
+	one=${s%%,*}
+	[ -f "out/$k/$one/boot-retries" ] &&
+		tr -cd '[:print:]\n' < "out/$k/$one/boot-retries" | sed 's/^/    (/; s/$/; booted again)/'
 }
 # Scenarios marked "heavy" (CPU-bound for minutes: the integrity marathon,
 # 100k connections) never run beside each other; any other scenario may run
 # beside one.  Jobs start in list order, skipping a heavy one while another
 # heavy one runs.
-heavy() { sed -n 's/^# vm: //p' "tests/vm/$1.sh" | grep -qw heavy; }
+heavy() { [[ $1 != *,* ]] && sed -n 's/^# vm: //p' "tests/vm/$1.sh" | grep -qw heavy; }
 heavy_pid=
 pending=("${jobs[@]}")
 while [ ${#pending[@]} -gt 0 ]; do
@@ -226,7 +256,9 @@ while [ ${#pending[@]} -gt 0 ]; do
 	read -r k s img <<<"${pending[$pick]}"
 	unset "pending[$pick]"
 	pending=("${pending[@]}")
-	scripts/vm-run.sh -i "$img" "$k" "$s" >/dev/null 2>&1 &
+	b=
+	[[ $s = *,* ]] && b=-b
+	scripts/vm-run.sh $b -i "$img" "$k" "$s" >/dev/null 2>&1 &
 	running[$!]="$k $s $(date +%s)"
 	heavy "$s" && heavy_pid=$!
 done

@@ -11,7 +11,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 KVER=${1:-$("$TOP/scripts/kernels.sh" --images | head -n1)}
 [ -n "$KVER" ] || { echo "vm.sh: no supported kernel installed (make deps)" >&2; exit 1; }
 make -C "$TOP" --no-print-directory modules userctl tools KVER="$KVER" >/dev/null
-initrd="$TOP/out/$KVER/initramfs.cpio.gz"
+initrd="$TOP/out/$KVER/initramfs.cpio"
 "$TOP/scripts/initramfs.sh" "$KVER" "$initrd"
 share="$TOP/out/$KVER/shell"
 mkdir -p "$share"

@@ -1,4 +1,4 @@
-# vm: timeout=420 mem=2048
+# vm: timeout=420 mem=2048 solo
 # Fault matrix: every way a peer can misbehave ends in its documented
 # outcome (include/uapi/linux/krelay.h, kmod/conn.c header), is counted on
 # its rule, and leaves nothing behind (no active connection, no conn object).

@@ -1,8 +1,11 @@
 # shellcheck shell=sh
 # Helpers for krelay VM scenarios (bash; busybox applets on PATH).  A scenario is
 # tests/vm/NAME.sh; it starts with `. /tests/lib.sh`, may carry a header line
-#   # vm: timeout=SECONDS mem=MIB smp=N kernels=REGEX suite=NAME heavy
-# (heavy: make check never runs two heavy scenarios at the same time)
+#   # vm: timeout=SECONDS mem=MIB smp=N kernels=REGEX suite=NAME heavy solo
+# (heavy: make check never runs two heavy scenarios at the same time; solo:
+# it never shares a boot with other scenarios, because it changes what
+# outlives its namespaces, global sysctls or files outside /tmp.  make
+# check runs the others in batches, several per boot: see tests/vm/init.)
 # and reports every check with t_pass/t_fail (one line each in $RESULTS).
 # The host counts those lines, adds a "kernel log clean" check per scenario,
 # and fails the scenario if it did not finish.  Checks the guest cannot run

@@ -27,7 +27,14 @@ sock_at_least() { [ "$(memstat tenant sock)" -ge "$1" ]; }
 sock_at_most() { [ "$(memstat tenant sock)" -le "$1" ]; }
 active_is() { [ "$(stat_of active)" = "$1" ]; }
 
+# The clients fill the relay until it holds their data toward a backend
+# that never reads, and the connections are then ended by that backend
+# going away: its close with unread data resets the relay's backend
+# sockets, and the relay resets the clients.  (Killing the clients instead
+# leaves their orphaned sockets retrying into a zero window for a minute
+# or more before they give up.)
 kr-echo -m noread 127.0.0.1:7000 2>/tmp/echo.log &
+nr0=$!
 wait_listen 7000
 kr-echo -m echo 127.0.0.1:7001 2>/tmp/echo1.log &
 wait_listen 7001
@@ -52,6 +59,7 @@ log "clients: sock=$(memstat clients sock); sockstat: $(grep TCP: /proc/net/sock
 # a connection object and a backend socket's structs are more than 1 KiB
 t_ge "tenant's slab holds the connections (>= $((N + NC)) KiB more)" \
 	"$((slab1 - slab0))" $(((N + NC) * 1024))
+kill $nr0
 kill $f1 $f2 2>/dev/null
 wait $f1 $f2 2>/dev/null
 t_check "every connection ended" wait_until $((30 * TS)) active_is 0
@@ -63,7 +71,10 @@ t_ge "tenant's sock memory given back" $((sock0 + 65536)) "$(memstat tenant sock
 
 # --- a tenant with a memory limit ---------------------------------------------
 echo 4M >$CG/small/memory.max
-t_check "small: rule add" in_cg small userctl rule add 127.0.0.1:9002 to 127.0.0.1:7000
+kr-echo -m noread 127.0.0.1:7002 2>/tmp/echo2.log &
+nr2=$!
+wait_listen 7002
+t_check "small: rule add" in_cg small userctl rule add 127.0.0.1:9002 to 127.0.0.1:7002
 t_check "host: rule add" userctl rule add 127.0.0.1:9003 to 127.0.0.1:7001
 max0=$(memevent small max)
 in_cg clients kr-xfer -c 127.0.0.1:9002 --mode fill -n 60 -j 60 --max 4M --stall 20 -q >/tmp/fill2.out 2>&1 &
@@ -74,6 +85,7 @@ log "small: current=$(cat $CG/small/memory.current) sock=$(memstat small sock) e
 log "sockstat: $(grep TCP: /proc/net/sockstat)"
 t_check "meanwhile the host's rule relays (1 MiB, byte-exact)" \
 	kr-xfer -c 127.0.0.1:9003 -n 4 --min 1M --max 1M --no-digest -q --timeout $((60 * TS))
+kill $nr2
 kill $f3 2>/dev/null
 wait $f3 2>/dev/null
 t_check "every connection ended" wait_until $((30 * TS)) active_is 0
@@ -83,9 +95,9 @@ t_check "rule del (small)" userctl rule del 127.0.0.1:9002
 P=/sys/module/krelay/parameters/userns_admin
 t_eq "userns_admin defaults to on" "$(cat $P)" Y
 t_check "userns root with its own netns: rule add allowed by default" \
-	$NOBODY unshare -U -r -n sh -c 'ip link set lo up && userctl rule add 127.0.0.1:9005 to 127.0.0.1:7000 && userctl rule del 127.0.0.1:9005'
+	$NOBODY unshare -U -r -n sh -c 'ip link set lo up && userctl rule add 127.0.0.1:9005 to 127.0.0.1:7001 && userctl rule del 127.0.0.1:9005'
 echo 0 >$P
-out=$($NOBODY unshare -U -r -n sh -c 'ip link set lo up && userctl rule add 127.0.0.1:9005 to 127.0.0.1:7000' 2>&1)
+out=$($NOBODY unshare -U -r -n sh -c 'ip link set lo up && userctl rule add 127.0.0.1:9005 to 127.0.0.1:7001' 2>&1)
 rc=$?
 log "userns_admin=0: exit $rc: $out"
 t_eq "userns_admin=0: userns root's rule add fails" "$rc" 1

@@ -1,4 +1,4 @@
-# vm: timeout=240
+# vm: timeout=240 solo
 # krelay.service without systemd: the guest carries the unit as
 # `make install PREFIX=/usr` installs it (scripts/initramfs.sh), and this
 # scenario runs exactly its command lines, read from the installed unit

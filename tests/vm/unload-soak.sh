@@ -1,6 +1,6 @@
 # vm: timeout=540 mem=2048 kernels=^6\.12\.|-kdbg$
 # Teardown soak.
-#  1. UNLOAD_CYCLES (default 50; 10 on the debug kernel, where one cycle
+#  1. UNLOAD_CYCLES (default 25; 10 on the debug kernel, where one cycle
 #     takes 20-30 s) cycles of: insmod -> a splice and a copy
 #     rule -> iperf3 through one, kr-xfer integrity clients through the
 #     other (the modes swap every cycle) -> rmmod while both flow.  rmmod
@@ -15,7 +15,7 @@
 #     peer disappears with it), the module still unloads.
 #  Then: TCP sockets back to the baseline; on a kmemleak kernel, no leak.
 . /tests/lib.sh
-if [ "$KDBG" = 1 ]; then CYCLES=${UNLOAD_CYCLES:-10}; else CYCLES=${UNLOAD_CYCLES:-50}; fi
+if [ "$KDBG" = 1 ]; then CYCLES=${UNLOAD_CYCLES:-10}; else CYCLES=${UNLOAD_CYCLES:-25}; fi
 
 ms() { awk '{printf "%d\n", $1 * 1000}' /proc/uptime; }
 rstat() { # ADDR:PORT FIELD [NETNS]
