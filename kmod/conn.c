@@ -767,9 +767,37 @@ static void krelay_conn_pump(struct krelay_conn *c, int i,
 		krelay_copy_pump(&c->dir[i], p);
 	else
 		krelay_splice_pump(&c->dir[i], p);
+	/*
+	 * A send that could not queue anything with nothing queued before
+	 * it: TCP found no memory for an skb or its page fragment.  No ACK
+	 * is coming to call sk_write_space; retry on a timer instead.
+	 */
+	if (p->full && !READ_ONCE(c->dir[i].dst->sk->sk_wmem_queued))
+		p->nomem = true;
 	krelay_conn_account(c, i, p);
 	if (p->moved)
 		WRITE_ONCE(c->last_active, jiffies);
+}
+
+/*
+ * A pass stopped for want of memory (struct krelay_pump's nomem): run the
+ * connection again in 8 ms, doubling up to 1 s while it lasts.  Nothing
+ * was lost: what could not be moved waits in the source socket (or copy
+ * mode's buffer), and its peer's sending stops at the window.  The timer
+ * only moves earlier (timer_reduce()): the idle timeout and the drain
+ * deadline re-arm themselves when it fires early.
+ */
+#define KRELAY_NOMEM_BACKOFF_MS		8
+#define KRELAY_NOMEM_BACKOFF_STEPS	7	/* 8 ms << 7: 1 s */
+
+static void krelay_conn_backoff(struct krelay_conn *c)
+{
+	unsigned int ms = KRELAY_NOMEM_BACKOFF_MS << c->backoff;
+
+	if (c->backoff < KRELAY_NOMEM_BACKOFF_STEPS)
+		c->backoff++;
+	krelay_stat_inc(&c->rule->stats, KRELAY_STATS_A_NOMEM_RETRIES);
+	timer_reduce(&c->timer, jiffies + msecs_to_jiffies(ms));
 }
 
 /*
@@ -812,16 +840,26 @@ static int krelay_conn_drain(struct krelay_conn *c)
 
 	if (krelay_sock_failed(dst))
 		return KRELAY_STATS_A_CONN_RESET;
-	if (test_and_clear_bit(KRELAY_CF_TIMER, &c->flags) &&
-	    time_after_eq(jiffies, c->drain_until)) {
-		net_info_ratelimited("krelay: rule %u: connection %llu: peer still had unacknowledged data %u ms after the other side's reset\n",
-				     c->rule->id, c->id, KRELAY_RESET_DRAIN_MS);
-		return KRELAY_STATS_A_CONN_RESET;
+	if (test_and_clear_bit(KRELAY_CF_TIMER, &c->flags)) {
+		if (time_after_eq(jiffies, c->drain_until)) {
+			net_info_ratelimited("krelay: rule %u: connection %llu: peer still had unacknowledged data %u ms after the other side's reset\n",
+					     c->rule->id, c->id, KRELAY_RESET_DRAIN_MS);
+			return KRELAY_STATS_A_CONN_RESET;
+		}
+		/* an early run for a back-off: the deadline still holds */
+		mod_timer(&c->timer, c->drain_until);
 	}
 
 	if (!c->drained) {
 		krelay_conn_pump(c, c->drain_dir, &p);
-		if (p.full)
+		if (p.nomem) {
+			krelay_conn_backoff(c);
+			return 0;
+		}
+		c->backoff = 0;
+		if (p.more)
+			krelay_conn_kick(c);
+		if (p.full || p.more)
 			return 0;	/* sk_write_space queues the next run */
 		if (krelay_sock_failed(dst))
 			return KRELAY_STATS_A_CONN_RESET;
@@ -849,6 +887,7 @@ static int krelay_conn_drain(struct krelay_conn *c)
 /* Pass data both ways; returns an outcome if the connection ends. */
 static int krelay_conn_relay(struct krelay_conn *c)
 {
+	bool nomem = false, more = false;
 	struct krelay_pump p;
 	int i;
 
@@ -880,6 +919,8 @@ static int krelay_conn_relay(struct krelay_conn *c)
 			d->eof = true;
 			WRITE_ONCE(c->state, KRELAY_CONN_HALF_CLOSED);
 		}
+		nomem |= p.nomem;
+		more |= p.more;
 	}
 
 	if (c->dir[KRELAY_DIR_TO_BACKEND].eof &&
@@ -897,6 +938,13 @@ static int krelay_conn_relay(struct krelay_conn *c)
 			return KRELAY_STATS_A_CONN_IDLE_TIMEOUT;
 		mod_timer(&c->timer, expires);
 	}
+	if (nomem)
+		krelay_conn_backoff(c);
+	else
+		c->backoff = 0;
+	/* copy mode's budget: the rest in a run of its own */
+	if (more)
+		krelay_conn_kick(c);
 	return 0;
 }
 

@@ -11,6 +11,19 @@
  *
  * Backpressure: nothing more is read while unsent bytes remain; the rest is
  * sent by the run that the destination's write-space callback queues.
+ *
+ * Budget: a run moves at most KRELAY_COPY_RUN_BUDGET per direction, then
+ * says there is more (the work runs again, after the other direction and
+ * whatever else the worker has queued): a peer that keeps its direction
+ * readable and writable would otherwise hold the run, and the other
+ * direction, for as long as it sends.  (Splice mode's pass is bounded by
+ * the source's receive queue: it holds the socket, so nothing is added
+ * while it reads.)
+ *
+ * Memory: a buffer that cannot be had (the rule's memory cgroup at its
+ * limit, the host short) stops the pass with nothing lost; the caller
+ * retries after a back-off.  __GFP_NORETRY: a 32 KiB buffer is not worth
+ * the OOM killer, in the tenant's cgroup or the host.
  */
 
 #include <linux/net.h>
@@ -22,6 +35,7 @@
 #include "krelay.h"
 
 #define KRELAY_COPY_BUF_SIZE	(32 * 1024)
+#define KRELAY_COPY_RUN_BUDGET	(8 * KRELAY_COPY_BUF_SIZE)
 
 /* Something to read: data, end of stream or a pending error. */
 static bool krelay_copy_readable(const struct sock *sk)
@@ -33,6 +47,7 @@ static bool krelay_copy_readable(const struct sock *sk)
 
 void krelay_copy_pump(struct krelay_dir *d, struct krelay_pump *p)
 {
+	size_t budget = KRELAY_COPY_RUN_BUDGET;
 	struct msghdr msg;
 	struct kvec kv;
 	int ret;
@@ -64,14 +79,18 @@ void krelay_copy_pump(struct krelay_dir *d, struct krelay_pump *p)
 
 		d->head = 0;
 		d->tail = 0;
+		if (!budget) {
+			p->more = krelay_copy_readable(d->src->sk);
+			break;
+		}
 		if (!d->buf) {
 			if (!krelay_copy_readable(d->src->sk))
 				break;
 			/* charged to the rule's memcg (memcg.c) */
-			d->buf = kmalloc(KRELAY_COPY_BUF_SIZE,
-					 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			d->buf = kmalloc(KRELAY_COPY_BUF_SIZE, GFP_KERNEL_ACCOUNT |
+					 __GFP_NORETRY | __GFP_NOWARN);
 			if (!d->buf) {
-				p->err = -ENOMEM;
+				p->nomem = true;
 				break;
 			}
 		}
@@ -92,6 +111,7 @@ void krelay_copy_pump(struct krelay_dir *d, struct krelay_pump *p)
 			break;
 		}
 		d->tail = ret;
+		budget -= min_t(size_t, budget, ret);
 	}
 
 	if (d->head == d->tail)

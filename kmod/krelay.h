@@ -298,6 +298,8 @@ struct krelay_pump {
 	bool eof;
 	bool full;
 	bool declined;		/* softirq pass: left an skb to the work */
+	bool nomem;		/* stopped for want of memory: retry later */
+	bool more;		/* copy: stopped at the run's budget */
 };
 
 struct krelay_saved_cb {
@@ -338,6 +340,7 @@ struct krelay_conn {
 	bool transparent;		/* backend socket bound to the client */
 	u8 drain_dir;			/* with RESET: the direction still moving */
 	bool drained;			/* with RESET: its source is empty */
+	u8 backoff;			/* consecutive passes short of memory */
 	bool dead;
 	union krelay_addr client;
 	struct krelay_saved_cb saved[2];	/* [0] client, [1] backend */

@@ -85,9 +85,13 @@ static int krelay_splice_copy(struct krelay_splice_ctx *ctx,
 	int ret = 0;
 
 	if (!ctx->bounce) {
-		ctx->bounce = kmalloc(KRELAY_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
-		if (!ctx->bounce)
-			return -ENOMEM;
+		/* as copy mode's buffer: no OOM killer, retried later */
+		ctx->bounce = kmalloc(KRELAY_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT |
+				      __GFP_NORETRY | __GFP_NOWARN);
+		if (!ctx->bounce) {
+			ctx->p->nomem = true;
+			return 0;
+		}
 	}
 
 	while (done < len) {
@@ -129,7 +133,7 @@ static int krelay_splice_recv(read_descriptor_t *desc, struct sk_buff *skb,
 	size_t head;
 	int ret;
 
-	if (ctx->full || p->err || p->declined)
+	if (ctx->full || p->err || p->declined || p->nomem)
 		return 0;
 
 	/* device memory (6.12+ devmem TCP) can be neither sent on nor copied */
@@ -153,6 +157,8 @@ static int krelay_splice_recv(read_descriptor_t *desc, struct sk_buff *skb,
 		}
 	} else {
 		ret = krelay_splice_copy(ctx, skb, offset, len);
+		if (unlikely(p->nomem))
+			return 0;
 	}
 
 	if (ret == -EAGAIN || ret == 0) {
@@ -209,7 +215,7 @@ static void krelay_splice_run(struct krelay_splice_ctx *ctx, struct sock *src)
 			p->moved += ret;
 		else if (ret < 0 && !p->err && ret != -EAGAIN)
 			p->err = ret;
-		if (ctx->full || p->err || p->declined ||
+		if (ctx->full || p->err || p->declined || p->nomem ||
 		    !krelay_skip_urgent(src))
 			break;
 	}
@@ -223,7 +229,7 @@ static void krelay_splice_run(struct krelay_splice_ctx *ctx, struct sock *src)
 	 * caller passes the end on after the locks are dropped (shutdown
 	 * takes the destination lock itself).
 	 */
-	if (!p->err && !ctx->full && !p->declined &&
+	if (!p->err && !ctx->full && !p->declined && !p->nomem &&
 	    (src->sk_shutdown & RCV_SHUTDOWN) &&
 	    skb_queue_empty(&src->sk_receive_queue)) {
 		if (READ_ONCE(src->sk_err))

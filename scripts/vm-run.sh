@@ -105,6 +105,7 @@ acc=$("$TOP/scripts/accel.sh" "$KVER") || exit 2
 boot() {
 	rc=0 stalled=0 last=
 	echo "$acc" >"$out/accel"
+	: >"$out/serial.log"
 	KRELAY_ACCEL=$acc timeout -k 5 $((timeout + 60)) "$TOP/scripts/qemu.sh" "$KVER" "$initrd" "$out" \
 		"$mem" "$smp" loglevel=7 "krelay.run=$SCEN" ${batch:+krelay.batch=$tlist} </dev/null >"$out/serial.log" 2>&1 &
 	local pid=$! t=0

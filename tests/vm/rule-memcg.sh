@@ -9,6 +9,8 @@
 #    given back when the connections end;
 #  - with memory.max 4M, the tenant's relay runs into that limit (its
 #    memory.events "max" counts), while a rule of the host keeps relaying;
+#  - a copy-mode pass that cannot have its buffer at the tenant's limit is
+#    retried after a back-off, not reset, and the transfer completes;
 #  - the module parameter userns_admin=0 refuses changes by user-namespace
 #    root with its own netns (unshare -Urn), with a message saying why;
 #    reading still works, and so do changes by init-namespace root.
@@ -90,6 +92,48 @@ kill $f3 2>/dev/null
 wait $f3 2>/dev/null
 t_check "every connection ended" wait_until $((30 * TS)) active_is 0
 t_check "rule del (small)" userctl rule del 127.0.0.1:9002
+
+# --- a pass short of memory backs off -------------------------------------------
+# A copy-mode connection of tenant "tight" is set up, then tight's relay
+# runs into its memory.max (a splice rule toward a non-reading backend),
+# and only then does the client send: copy mode's buffer cannot be
+# charged.  The relay puts the pass off (counted nomem_retries) instead of
+# resetting the connection; once the non-reading backend goes and its
+# connections with it, the transfer completes, byte for byte.
+rstat() { userctl -j stats "$1" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$2\": *\([0-9]*\).*/\1/p" | head -n1; }
+mkdir -p $CG/tight
+echo 4M >$CG/tight/memory.max
+kr-echo -m noread 127.0.0.1:7003 2>/tmp/echo3.log &
+nr3=$!
+wait_listen 7003
+t_check "tight: rule add (copy)" in_cg tight userctl rule add 127.0.0.1:9006 to 127.0.0.1:7001 mode copy
+t_check "tight: rule add (filler)" in_cg tight userctl rule add 127.0.0.1:9007 to 127.0.0.1:7003
+head -c 2097152 /dev/urandom >/tmp/payload
+rm -f /tmp/go
+{ while [ ! -e /tmp/go ]; do usleep 100000; done; cat /tmp/payload; } |
+	in_cg clients socat -t 120 -T 180 - TCP:127.0.0.1:9006 >/tmp/got 2>/tmp/socat.err &
+sc=$!
+copy_up() { [ "$(rstat 127.0.0.1:9006 active)" = 1 ]; }
+t_check "tight: the copy connection is up" wait_until $((20 * TS)) copy_up
+tmax0=$(memevent tight max)
+in_cg clients kr-xfer -c 127.0.0.1:9007 --mode fill -n 60 -j 60 --max 4M --stall 60 -q >/tmp/fill4.out 2>&1 &
+f4=$!
+tight_max() { [ "$(memevent tight max)" -gt "$tmax0" ]; }
+t_check "tight: the relay runs into its memory.max" wait_until $((40 * TS)) tight_max
+touch /tmp/go
+retried() { [ "$(rstat 127.0.0.1:9006 nomem_retries)" -gt 0 ]; }
+t_check "tight: the copy pass short of memory is put off (nomem_retries)" wait_until $((30 * TS)) retried
+log "tight: current=$(cat $CG/tight/memory.current) events: $(tr '\n' ' ' <$CG/tight/memory.events) rule: $(userctl -j stats 127.0.0.1:9006)"
+t_eq "tight: ... and not reset" "$(rstat 127.0.0.1:9006 reset)" 0
+kill $nr3
+kill $f4 2>/dev/null
+wait $f4 2>/dev/null
+t_check "tight: once memory is given back, the transfer ends" wait_end $sc $((120 * TS))
+t_check "tight: 2 MiB echoed byte for byte" cmp /tmp/payload /tmp/got
+log "tight after: $(userctl -j stats 127.0.0.1:9006)"
+t_eq "tight: the copy connection closed (not reset)" "$(rstat 127.0.0.1:9006 closed)/$(rstat 127.0.0.1:9006 reset)" 1/0
+t_check "tight: rule del" userctl rule del 127.0.0.1:9006
+t_check "tight: rule del (filler)" userctl rule del 127.0.0.1:9007
 
 # --- userns_admin=0 --------------------------------------------------------------
 P=/sys/module/krelay/parameters/userns_admin

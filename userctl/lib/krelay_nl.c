@@ -944,6 +944,7 @@ static const struct nla_policy stats_policy[KRELAY_STATS_A_MAX + 1] = {
 	[KRELAY_STATS_A_WORK_RUNS]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_EVENTS_DROPPED]		= { .type = NLA_U64 },
 	[KRELAY_STATS_A_CONN_OVERLIMIT]		= { .type = NLA_U64 },
+	[KRELAY_STATS_A_NOMEM_RETRIES]		= { .type = NLA_U64 },
 };
 
 static const struct nla_policy conn_policy[KRELAY_CONN_A_MAX + 1] = {
@@ -1012,6 +1013,7 @@ static int get_stats(struct nlattr *nest, struct krelay_stats *s)
 	s->fast_passes = get_u64(tb, KRELAY_STATS_A_FAST_PASSES);
 	s->work_runs = get_u64(tb, KRELAY_STATS_A_WORK_RUNS);
 	s->overlimit = get_u64(tb, KRELAY_STATS_A_CONN_OVERLIMIT);
+	s->nomem_retries = get_u64(tb, KRELAY_STATS_A_NOMEM_RETRIES);
 	s->events_dropped = get_u64(tb, KRELAY_STATS_A_EVENTS_DROPPED);
 	s->bytes_to_backend = get_u64(tb, KRELAY_STATS_A_BYTES_TO_BACKEND);
 	s->bytes_to_client = get_u64(tb, KRELAY_STATS_A_BYTES_TO_CLIENT);

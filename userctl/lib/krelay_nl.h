@@ -44,6 +44,7 @@ struct krelay_stats {
 	uint64_t fast_passes;
 	uint64_t work_runs;
 	uint64_t overlimit;		/* reset: every usable backend at maxconn */
+	uint64_t nomem_retries;		/* passes put off for want of memory */
 	uint64_t events_dropped;	/* netns totals only: events lost */
 	uint64_t bytes_to_backend;
 	uint64_t bytes_to_client;

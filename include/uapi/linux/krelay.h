@@ -417,6 +417,10 @@ enum krelay_acl_attr {
  * data is mostly passed on straight from the receive softirq (a fast pass)
  * and the connection's work runs only for what that path leaves (connect,
  * end of stream, full send buffers, errors, copy mode).
+ *
+ * NOMEM_RETRIES: passes put off because a buffer could not be allocated
+ * (the rule's memory cgroup at its limit, or the host short of memory);
+ * the connection is run again after a back-off, not reset.
  */
 enum krelay_stats_attr {
 	KRELAY_STATS_A_UNSPEC,
@@ -440,6 +444,7 @@ enum krelay_stats_attr {
 	KRELAY_STATS_A_WORK_RUNS,	/* runs of connections' work items */
 	KRELAY_STATS_A_EVENTS_DROPPED,	/* netns: monitor events lost (no memory) */
 	KRELAY_STATS_A_CONN_OVERLIMIT,	/* rejected: every usable backend at maxconn */
+	KRELAY_STATS_A_NOMEM_RETRIES,	/* passes put off for want of memory */
 
 	__KRELAY_STATS_A_MAX
 };
