@@ -19,6 +19,12 @@
  *             (--seed) from 'kr-echo -m source', byte-exact.
  *   --rst-after B  (echo/upload) after sending B bytes, abort the
  *             connection with RST (SO_LINGER 0); counts as success.
+ *   both      send a payload like upload while reading -b BYTES of the
+ *             stream (--seed) from 'kr-echo -m source', byte-exact, then
+ *             shutdown(SHUT_WR) and EOF; prints how much of the payload
+ *             had been sent when the download was complete ("download
+ *             complete at upload offset N of M": whether one direction
+ *             moved while the other was busy).
  *   fill      write up to --max bytes without ever reading; succeeds when
  *             writing stalls for --stall seconds (bounded buffering),
  *             fails if everything could be written.
@@ -46,8 +52,8 @@
 #define TIMER_TICK	0.01	/* pause / stall check granularity, seconds */
 #define MAX_FAIL_LINES	100	/* then only counted */
 
-enum xmode { X_ECHO, X_UPLOAD, X_DOWNLOAD, X_FILL };
-static const char *const xmode_names[] = { "echo", "upload", "download", "fill" };
+enum xmode { X_ECHO, X_UPLOAD, X_DOWNLOAD, X_FILL, X_BOTH };
+static const char *const xmode_names[] = { "echo", "upload", "download", "fill", "both" };
 
 enum { S_FREE, S_CONNECTING, S_RUNNING };
 
@@ -60,9 +66,11 @@ struct xfer {
 	uint8_t registered;	/* fd is in the epoll set */
 	uint8_t wdone;		/* shutdown(SHUT_WR) done */
 	uint8_t paused;		/* --pause-read in progress */
+	uint8_t reof;		/* both: the download ended, the upload goes on */
 	uint64_t size, sent, recvd;
 	uint64_t mismatch;	/* offset of first wrong byte received */
 	uint64_t pseed;		/* payload stream seed */
+	uint64_t dlseed, dl_at;	/* both: download stream, upload offset at its end */
 	struct kr_rng rng;	/* chunk sizes */
 	double pause_end, last_progress;
 	struct kr_sha256 hs, hr;
@@ -94,7 +102,8 @@ static void usage(FILE *f)
 "\n"
 "  -c, --connect ADDR:PORT  server (kr-echo, possibly through the relay)\n"
 "      --mode MODE          echo (default; kr-echo -m echo), upload (-m sink),\n"
-"                           download (-m source), fill (-m noread)\n"
+"                           download (-m source), fill (-m noread),\n"
+"                           both (-m source: upload while downloading)\n"
 "  -n, --transfers N        transfers to run (default 1)\n"
 "  -j, --parallel N         concurrent transfers (default 1)\n"
 "      --min BYTES          smallest payload (default 1)\n"
@@ -102,7 +111,7 @@ static void usage(FILE *f)
 "                           log-uniform in [min,max]; fill: bytes to try\n"
 "      --wmin BYTES         smallest write() (default 1)\n"
 "      --wmax BYTES         largest write() (default 64K, at most 16M)\n"
-"  -b, --bytes BYTES        download: expected bytes per connection\n"
+"  -b, --bytes BYTES        download, both: expected bytes per connection\n"
 "      --seed N             sizes/payload seed; download: stream seed (default 1)\n"
 "      --timeout SEC        overall deadline (default 300); unfinished\n"
 "                           transfers count as failed\n"
@@ -124,6 +133,7 @@ static void usage(FILE *f)
 "           while not reading for F s\n"
 "  kr-xfer: rst transfer=I sent=N\n"
 "  kr-xfer: fill transfer=I written=N\n"
+"  kr-xfer: transfer=I download complete at upload offset N of N  (both)\n"
 "  kr-xfer: transfers=N ok=N failed=N bytes_sent=N bytes_received=N seconds=F\n"
 "Exit 0 iff every transfer succeeded, 1 otherwise, 2 on usage errors.\n");
 }
@@ -156,7 +166,7 @@ static void update_events(struct xfer *x)
 	else {
 		if (!x->wdone && mode != X_DOWNLOAD)
 			ev |= EPOLLOUT;
-		if (!x->paused && mode != X_FILL)
+		if (!x->paused && mode != X_FILL && !x->reof)
 			ev |= EPOLLIN;
 	}
 	set_events(x, ev);
@@ -258,6 +268,7 @@ static void start(struct xfer *x, uint64_t idx)
 	default:
 		x->size = kr_rng_logrange(&x->rng, min_size, max_size);
 		x->pseed = xseed;
+		x->dlseed = seed;
 	}
 	kr_sha256_init(&x->hs);
 	kr_sha256_init(&x->hr);
@@ -339,6 +350,25 @@ static void complete(struct xfer *x)
 			return;
 		}
 		break;
+	case X_BOTH:
+		if (!x->wdone) {
+			finish(x, 0, "EOF from server before the payload was sent");
+			return;
+		}
+		if (x->recvd != dl_bytes) {
+			finish(x, 0, "length mismatch: received %llu, expected %llu",
+			       (unsigned long long)x->recvd, (unsigned long long)dl_bytes);
+			return;
+		}
+		if (x->mismatch != NO_MISMATCH) {
+			finish(x, 0, "data mismatch: first wrong byte at offset %llu",
+			       (unsigned long long)x->mismatch);
+			return;
+		}
+		printf("kr-xfer: transfer=%llu download complete at upload offset %llu of %llu\n",
+		       (unsigned long long)x->idx, (unsigned long long)x->dl_at,
+		       (unsigned long long)x->size);
+		break;
 	case X_FILL:
 		break;
 	}
@@ -360,6 +390,10 @@ static int do_read(struct xfer *x)
 			return 1;
 		}
 		if (n == 0) {
+			if (mode == X_BOTH && !x->wdone) {
+				x->reof = 1;	/* judged once the upload is done */
+				return 0;
+			}
 			complete(x);
 			return 1;
 		}
@@ -379,6 +413,20 @@ static int do_read(struct xfer *x)
 			}
 			if (mode == X_ECHO && digest)
 				kr_sha256_update(&x->hr, rbuf, (size_t)n);
+		} else if (mode == X_BOTH) {
+			if (x->recvd + (uint64_t)n > dl_bytes) {
+				x->recvd += (uint64_t)n;
+				finish(x, 0, "received more bytes than expected");
+				return 1;
+			}
+			if (x->mismatch == NO_MISMATCH) {
+				size_t k = kr_stream_cmp(x->dlseed, x->recvd, rbuf, (size_t)n);
+
+				if (k < (size_t)n)
+					x->mismatch = x->recvd + k;
+			}
+			if (x->recvd + (uint64_t)n == dl_bytes)
+				x->dl_at = x->sent;
 		}
 		x->recvd += (uint64_t)n;
 	}
@@ -436,6 +484,10 @@ static int do_write(struct xfer *x)
 			return 1;
 		}
 		x->wdone = 1;
+		if (x->reof) {
+			complete(x);
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -563,7 +615,7 @@ static void parse_args(int argc, char **argv)
 					break;
 			if (i == sizeof(xmode_names) / sizeof(xmode_names[0]))
 				kr_usage_error("invalid mode '%s' for --mode: expected echo, "
-					       "upload, download or fill", optarg);
+					       "upload, download, fill or both", optarg);
 			mode = (enum xmode)i;
 			break;
 		default: kr_bad_option(opt, argv);
@@ -579,10 +631,10 @@ static void parse_args(int argc, char **argv)
 	if (wmin > wmax)
 		kr_usage_error("--wmin (%llu) is larger than --wmax (%llu)",
 			       (unsigned long long)wmin, (unsigned long long)wmax);
-	if (mode == X_DOWNLOAD && !have_bytes)
-		kr_usage_error("--mode download needs -b BYTES");
-	if (mode != X_DOWNLOAD && have_bytes)
-		kr_usage_error("-b is only meaningful with --mode download");
+	if ((mode == X_DOWNLOAD || mode == X_BOTH) && !have_bytes)
+		kr_usage_error("--mode %s needs -b BYTES", xmode_names[mode]);
+	if (mode != X_DOWNLOAD && mode != X_BOTH && have_bytes)
+		kr_usage_error("-b is only meaningful with --mode download or both");
 	if (pause_s > 0 && mode != X_ECHO && mode != X_DOWNLOAD)
 		kr_usage_error("--pause-read works with --mode echo or download");
 	if (rst_after != UINT64_MAX && mode != X_ECHO && mode != X_UPLOAD)

@@ -78,6 +78,13 @@ expect 1 "download with wrong seed fails" \
 	"$BIN/kr-xfer" -c "$(addr source)" --mode download -b 20M --seed 10 -q
 expect 1 "download with wrong length fails" \
 	"$BIN/kr-xfer" -c "$(addr source)" --mode download -b 19M --seed 9 -q
+expect 0 "both: upload 64 MiB while downloading 20 MiB (source)" \
+	"$BIN/kr-xfer" -c "$(addr source)" --mode both -b 20M --seed 9 --min 64M --max 64M --wmax 1M -q
+grep -q "download complete at upload offset [0-9]* of 67108864" "$T/out" &&
+	ok "  ... reports where the upload was when the download was complete" ||
+	bad "both: no 'download complete at upload offset' line"
+expect 1 "both with wrong seed fails" \
+	"$BIN/kr-xfer" -c "$(addr source)" --mode both -b 20M --seed 10 --max 1M -q
 expect 0 "upload to sink" \
 	"$BIN/kr-xfer" -c "$(addr sink)" --mode upload -n 20 -j 10 --max 8M -q
 expect 0 "fill against noread stalls (bounded buffering)" \
