@@ -142,7 +142,7 @@ mem_per_conn() {
 
 # stat_of FIELD: netns total of a counter (userctl -j stats).
 stat_of() {
-	userctl -j stats | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" | head -n1
+	userctl -j stats ${2:+"$2"} | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p" | head -n1
 }
 
 wait_end() {

@@ -100,7 +100,6 @@ t_check "rule del (small)" userctl rule del 127.0.0.1:9002
 # charged.  The relay puts the pass off (counted nomem_retries) instead of
 # resetting the connection; once the non-reading backend goes and its
 # connections with it, the transfer completes, byte for byte.
-rstat() { userctl -j stats "$1" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$2\": *\([0-9]*\).*/\1/p" | head -n1; }
 mkdir -p $CG/tight
 echo 4M >$CG/tight/memory.max
 kr-echo -m noread 127.0.0.1:7003 2>/tmp/echo3.log &
@@ -113,7 +112,7 @@ rm -f /tmp/go
 { while [ ! -e /tmp/go ]; do usleep 100000; done; cat /tmp/payload; } |
 	in_cg clients socat -t 120 -T 180 - TCP:127.0.0.1:9006 >/tmp/got 2>/tmp/socat.err &
 sc=$!
-copy_up() { [ "$(rstat 127.0.0.1:9006 active)" = 1 ]; }
+copy_up() { [ "$(stat_of active 127.0.0.1:9006)" = 1 ]; }
 t_check "tight: the copy connection is up" wait_until $((20 * TS)) copy_up
 tmax0=$(memevent tight max)
 in_cg clients kr-xfer -c 127.0.0.1:9007 --mode fill -n 60 -j 60 --max 4M --stall 60 -q >/tmp/fill4.out 2>&1 &
@@ -121,17 +120,17 @@ f4=$!
 tight_max() { [ "$(memevent tight max)" -gt "$tmax0" ]; }
 t_check "tight: the relay runs into its memory.max" wait_until $((40 * TS)) tight_max
 touch /tmp/go
-retried() { [ "$(rstat 127.0.0.1:9006 nomem_retries)" -gt 0 ]; }
+retried() { [ "$(stat_of nomem_retries 127.0.0.1:9006)" -gt 0 ]; }
 t_check "tight: the copy pass short of memory is put off (nomem_retries)" wait_until $((30 * TS)) retried
 log "tight: current=$(cat $CG/tight/memory.current) events: $(tr '\n' ' ' <$CG/tight/memory.events) rule: $(userctl -j stats 127.0.0.1:9006)"
-t_eq "tight: ... and not reset" "$(rstat 127.0.0.1:9006 reset)" 0
+t_eq "tight: ... and not reset" "$(stat_of reset 127.0.0.1:9006)" 0
 kill $nr3
 kill $f4 2>/dev/null
 wait $f4 2>/dev/null
 t_check "tight: once memory is given back, the transfer ends" wait_end $sc $((120 * TS))
 t_check "tight: 2 MiB echoed byte for byte" cmp /tmp/payload /tmp/got
 log "tight after: $(userctl -j stats 127.0.0.1:9006)"
-t_eq "tight: the copy connection closed (not reset)" "$(rstat 127.0.0.1:9006 closed)/$(rstat 127.0.0.1:9006 reset)" 1/0
+t_eq "tight: the copy connection closed (not reset)" "$(stat_of closed 127.0.0.1:9006)/$(stat_of reset 127.0.0.1:9006)" 1/0
 t_check "tight: rule del" userctl rule del 127.0.0.1:9006
 t_check "tight: rule del (filler)" userctl rule del 127.0.0.1:9007
 
