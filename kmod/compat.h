@@ -9,12 +9,15 @@
 #ifndef _KRELAY_COMPAT_H
 #define _KRELAY_COMPAT_H
 
+#include <linux/bvec.h>
 #include <linux/netlink.h>
+#include <linux/uio.h>
 #include <linux/timer.h>
 #include <net/genetlink.h>
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 /*
  * Mutating commands need CAP_NET_ADMIN in the user namespace owning the
@@ -168,6 +171,57 @@ static inline bool krelay_skb_frags_readable(const struct sk_buff *skb)
 #define KRELAY_ZEROCOPY_METHOD "sendpage"
 #else
 #define KRELAY_ZEROCOPY_METHOD "MSG_SPLICE_PAGES"
+#endif
+
+/*
+ * Queue @n page ranges (@len bytes in all) on locked TCP socket @sk by
+ * reference, as splice.c's sender does for one skb's frags.  @more: more
+ * data follows in this pass, so TCP sends only full-sized segments and
+ * keeps the tail for the next call instead of pushing it (MSG_MORE, as
+ * splice(2) does with SPLICE_F_MORE; up to 6.4 also MSG_SENDPAGE_NOTLAST,
+ * which holds back the push of all but the last page).  Returns the bytes
+ * queued, or an error if none were; never raises SIGPIPE.  The pages must
+ * be sendpage_ok().  6.5+ takes all ranges in one tcp_sendmsg_locked().
+ */
+#ifdef KRELAY_HAVE_TCP_SENDPAGE_LOCKED
+static inline int krelay_tcp_sendpages_locked(struct sock *sk,
+					      const struct bio_vec *bv,
+					      unsigned int n, size_t len,
+					      bool more)
+{
+	size_t done = 0;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+
+		if (more || i + 1 < n)
+			flags |= MSG_MORE | MSG_SENDPAGE_NOTLAST;
+		ret = tcp_sendpage_locked(sk, bv[i].bv_page, bv[i].bv_offset,
+					  bv[i].bv_len, flags);
+		if (ret <= 0)
+			break;
+		done += ret;
+		if ((unsigned int)ret < bv[i].bv_len)
+			break;
+	}
+	return done ? (int)done : ret;
+}
+#else
+static inline int krelay_tcp_sendpages_locked(struct sock *sk,
+					      const struct bio_vec *bv,
+					      unsigned int n, size_t len,
+					      bool more)
+{
+	struct msghdr msg = {
+		.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL |
+			     (more ? MSG_MORE : 0),
+	};
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, n, len);
+	return tcp_sendmsg_locked(sk, &msg, len);
+}
 #endif
 
 /*

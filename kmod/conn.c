@@ -179,6 +179,7 @@ static bool krelay_conn_forward_bh(struct krelay_conn *c, struct sock *sk)
 	struct krelay_pump p = {};
 	struct krelay_dir *d;
 	struct sock *dst;
+	bool paused;
 	int i;
 
 	if (!krelay_bh_forward || !in_serving_softirq() ||
@@ -191,6 +192,9 @@ static bool krelay_conn_forward_bh(struct krelay_conn *c, struct sock *sk)
 		return false;
 
 	i = sk == c->csock->sk ? KRELAY_DIR_TO_BACKEND : KRELAY_DIR_TO_CLIENT;
+	/* still full: its sk_write_space resumes it, no need to try (or kick) */
+	if (test_bit(KRELAY_CF_PAUSED + i, &c->flags))
+		return true;
 	d = &c->dir[i];
 	dst = d->dst->sk;
 	if (!spin_trylock(&dst->sk_lock.slock))
@@ -208,6 +212,24 @@ static bool krelay_conn_forward_bh(struct krelay_conn *c, struct sock *sk)
 		return false;
 	}
 	krelay_splice_pump_bh(sk, dst, &p);
+	/*
+	 * Full with data queued: an ACK will free room and call
+	 * sk_write_space, which resumes the direction (the work kicked from
+	 * it runs the pass).  Kicking the work now would only find the
+	 * destination full again.  TCP set SOCK_NOSPACE when the send
+	 * stopped; it is set again so that holds whatever stopped it.  ACKs
+	 * are processed under the destination's lock, which we hold: none
+	 * can slip between the test and the bit.  Full with nothing queued
+	 * is a want of memory that no ACK will end: the work backs off.
+	 */
+	paused = p.full && !p.err && !p.declined &&
+		 READ_ONCE(dst->sk_wmem_queued) && dst->sk_socket;
+	if (paused) {
+		set_bit(SOCK_NOSPACE, &dst->sk_socket->flags);
+		paused = !__sk_stream_is_writeable(dst, 1);
+		if (paused)
+			set_bit(KRELAY_CF_PAUSED + i, &c->flags);
+	}
 	spin_unlock(&dst->sk_lock.slock);
 
 	krelay_conn_account(c, i, &p);
@@ -215,6 +237,8 @@ static bool krelay_conn_forward_bh(struct krelay_conn *c, struct sock *sk)
 		WRITE_ONCE(c->last_active, jiffies);
 		krelay_stat_inc(&c->rule->stats, KRELAY_STATS_A_FAST_PASSES);
 	}
+	if (paused)
+		return true;
 	return !(p.full || p.err || p.eof || p.declined);
 }
 
@@ -247,6 +271,11 @@ static void krelay_conn_write_space(struct sock *sk)
 	c = krelay_sk_user_data(sk);
 	if (c && sk->sk_socket && __sk_stream_is_writeable(sk, 1)) {
 		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		/* @sk is the destination of the direction it resumes */
+		clear_bit(KRELAY_CF_PAUSED + (sk == c->csock->sk ?
+					      KRELAY_DIR_TO_CLIENT :
+					      KRELAY_DIR_TO_BACKEND),
+			  &c->flags);
 		krelay_conn_kick(c);
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
@@ -763,6 +792,8 @@ static void krelay_conn_pump(struct krelay_conn *c, int i,
 			     struct krelay_pump *p)
 {
 	memset(p, 0, sizeof(*p));
+	/* this run tries anyway; a full destination sets SOCK_NOSPACE again */
+	clear_bit(KRELAY_CF_PAUSED + i, &c->flags);
 	if (c->mode == KRELAY_MODE_COPY)
 		krelay_copy_pump(&c->dir[i], p);
 	else

@@ -313,6 +313,14 @@ enum krelay_conn_flag {
 	KRELAY_CF_ABORT,	/* abort requested (CONN_DEL, rule delete, exit) */
 	KRELAY_CF_TIMER,	/* timer fired */
 	KRELAY_CF_RESET,	/* one side was reset: draining to the other */
+	/*
+	 * Direction i's destination was found full by the receive fast path
+	 * (bit KRELAY_CF_PAUSED + i): that path leaves the direction alone
+	 * until the destination's sk_write_space or a run of the work clears
+	 * it.  Set under the destination's lock, as sk_write_space runs.
+	 */
+	KRELAY_CF_PAUSED,
+	KRELAY_CF_PAUSED_LAST = KRELAY_CF_PAUSED + KRELAY_NDIRS - 1,
 };
 
 struct krelay_conn {

@@ -6,9 +6,9 @@
  * both are TCP sockets of one lock class; see "Socket lock order" in
  * krelay.h), and lets tcp_read_sock()
  * hand every queued skb to an actor that sends it on with
- * skb_send_sock_locked(): the destination takes references on the skb's
+ * krelay_send_skb(): the destination takes references on the skb's
  * pages, no payload is copied (only the linear head, which is tiny or
- * empty for TCP receive skbs).
+ * empty for TCP receive skbs), and TCP pushes once, after the last skb.
  *
  * The pass ends when the source is empty or the destination's send buffer
  * is full.  On "full" both locks are released: the release processes the
@@ -33,6 +33,7 @@
 #define KRELAY_BOUNCE_SIZE	PAGE_SIZE
 
 struct krelay_splice_ctx {
+	struct sock *src;
 	struct sock *dst;
 	struct krelay_pump *p;
 	void *bounce;
@@ -74,6 +75,75 @@ static size_t krelay_head_bytes(const struct sk_buff *skb, unsigned int offset,
 	unsigned int hlen = skb_headlen(skb);
 
 	return offset < hlen ? min_t(size_t, len, hlen - offset) : 0;
+}
+
+/*
+ * Pass [offset, offset + len) of @skb on to @dst by page reference.  Unlike
+ * skb_send_sock_locked(), which sends (and pushes) each frag on its own,
+ * this hands the skb's frags to TCP in one go and lets it push only when
+ * @more is false, i.e. at the end of what the source holds: the
+ * destination then sends segments as large as its size goal instead of
+ * one per frag, and its receiver is woken per segment, not per frag.  An
+ * skb with a frag list (rare for TCP receive skbs) goes the old way.
+ * Returns what was queued (a short count when @dst is full) or an error.
+ */
+static int krelay_send_skb(struct sock *dst, struct sk_buff *skb,
+			   unsigned int offset, size_t len, bool more)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	struct bio_vec bv[MAX_SKB_FRAGS];
+	unsigned int hlen = skb_headlen(skb);
+	unsigned int i, n = 0;
+	size_t head = 0, bytes = 0;
+	int ret;
+
+	if (unlikely(skb_has_frag_list(skb)))
+		return skb_send_sock_locked(dst, skb, offset, len);
+
+	if (offset < hlen) {
+		struct msghdr msg = {
+			.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE,
+		};
+		struct kvec kv = {
+			.iov_base = skb->data + offset,
+			.iov_len = min_t(size_t, len, hlen - offset),
+		};
+
+		if (kv.iov_len == len && !more)
+			msg.msg_flags &= ~MSG_MORE;
+		ret = kernel_sendmsg_locked(dst, &msg, &kv, 1, kv.iov_len);
+		if (ret <= 0 || (size_t)ret < kv.iov_len)
+			return ret;
+		head = ret;
+		len -= head;
+		if (!len)
+			return head;
+		offset = hlen;
+	}
+
+	offset -= hlen;
+	for (i = 0; i < shinfo->nr_frags && bytes < len; i++) {
+		const skb_frag_t *frag = &shinfo->frags[i];
+		unsigned int size = skb_frag_size(frag);
+
+		if (offset >= size) {
+			offset -= size;
+			continue;
+		}
+		bv[n].bv_page = skb_frag_page(frag);
+		bv[n].bv_offset = skb_frag_off(frag) + offset;
+		bv[n].bv_len = min_t(size_t, size - offset, len - bytes);
+		bytes += bv[n].bv_len;
+		offset = 0;
+		n++;
+	}
+	if (!n)
+		return head;
+
+	ret = krelay_tcp_sendpages_locked(dst, bv, n, bytes, more);
+	if (ret < 0)
+		return head ? (int)head : ret;
+	return head + ret;
 }
 
 /* Fallback for skbs we may not splice: copy through a bounce buffer. */
@@ -149,7 +219,14 @@ static int krelay_splice_recv(read_descriptor_t *desc, struct sk_buff *skb,
 		return 0;
 	}
 	if (likely(pages_ok)) {
-		ret = skb_send_sock_locked(ctx->dst, skb, offset, len);
+		/*
+		 * More follows if this is not the last skb queued: the source
+		 * is held (owned, or spinlocked in its receive softirq), so
+		 * what arrives meanwhile waits for the next pass.
+		 */
+		ret = krelay_send_skb(ctx->dst, skb, offset, len,
+				      !skb_queue_is_last(&ctx->src->sk_receive_queue,
+							 skb));
 		if (ret > 0) {
 			head = krelay_head_bytes(skb, offset, ret);
 			p->copied += head;
@@ -244,6 +321,7 @@ void krelay_splice_pump(struct krelay_dir *d, struct krelay_pump *p)
 	struct sock *src = d->src->sk;
 	struct sock *dst = d->dst->sk;
 	struct krelay_splice_ctx ctx = {
+		.src = src,
 		.dst = dst,
 		.p = p,
 	};
@@ -271,6 +349,7 @@ void krelay_splice_pump_bh(struct sock *src, struct sock *dst,
 			   struct krelay_pump *p)
 {
 	struct krelay_splice_ctx ctx = {
+		.src = src,
 		.dst = dst,
 		.p = p,
 		.atomic = true,

@@ -132,7 +132,8 @@ run_vm() {
 	scripts/vm-run.sh -i "$img" -o "$out" "$k" bench >/dev/null 2>&1 &
 	vm=$!
 	# the host's CPU use beside the VM, per measured run (host.txt)
-	scripts/hostmon.sh "$out" 2>>"$out/hostmon.err" &
+	# (its errors beside OUTDIR: vm-run.sh empties OUTDIR as it starts)
+	scripts/hostmon.sh "$out" 2>"$out.hostmon.err" &
 	hm=$!
 	for _ in $(seq 300); do [ -f "$out/scenario.log" ] && break; sleep 0.2; done
 	tail -n +1 -F --pid=$vm "$out/scenario.log" 2>/dev/null |
@@ -142,6 +143,12 @@ run_vm() {
 	vrc=$?
 	kill "$hm" 2>/dev/null
 	wait "$hm" 2>/dev/null
+	if [ -s "$out.hostmon.err" ]; then
+		mv -f "$out.hostmon.err" "$out/hostmon.err"
+		say "host monitor: $(tail -n1 "$out/hostmon.err")"
+	else
+		rm -f "$out.hostmon.err"
+	fi
 	[ -f "$out/verdict" ] && grep '^FAIL' "$out/verdict" | sed 's/^/bench: guest: /'
 	[ $vrc -eq 0 ] || say "the VM run reported failures (verdict: $out/verdict)"
 }

@@ -19,12 +19,18 @@
 set -uo pipefail
 OUT=${1:?usage: hostmon.sh OUTDIR [INTERVAL]}
 IVL=${2:-0.5}
-OUT=$(cd "$OUT" && pwd) || exit 1
+# not resolved with cd: scripts/vm-run.sh removes and re-creates OUTDIR
+# as it starts, maybe just then (it must be given as QEMU sees it)
+case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
+OUT=${OUT%/}
 LOG=$OUT/host.txt
 
 # the QEMU process whose 9p share is OUTDIR
+# (a plain substring test: kernel releases such as 6.12.118+deb12 are no
+# regular expressions)
 find_qemu() {
-	pgrep -f -- "-virtfs local,path=$OUT,mount_tag=share" | head -n1
+	ps -eo pid=,args= | awk -v pat="-virtfs local,path=$OUT,mount_tag=share" \
+		'$2 ~ /qemu-system/ && index($0, pat) { print $1; exit }'
 }
 pid=
 for _ in $(seq 120); do
