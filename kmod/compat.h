@@ -163,7 +163,8 @@ static inline bool krelay_skb_frags_readable(const struct sk_buff *skb)
 }
 
 /*
- * How skb_send_sock_locked() moves page references: ->sendpage up to 6.4,
+ * How page references reach TCP (krelay_tcp_sendpages_locked() below, and
+ * skb_send_sock_locked() for frag-list skbs): sendpage up to 6.4,
  * sendmsg(MSG_SPLICE_PAGES) from 6.5.  Both must not be given slab pages
  * (6.5+ warns and fails with -EIO); splice.c checks every page first.
  */

@@ -45,7 +45,7 @@ while [ -r "/proc/$pid/stat" ]; do
 	# fields 14 and 15 of the whole line, 12 and 13 after ")"
 	q=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')
 	[ -n "$q" ] || break
-	m=$(tr ' ' ',' <"$OUT/mark" 2>/dev/null | head -n1)
+	m=$(tr ' ' ',' 2>/dev/null <"$OUT/mark" | head -n1)
 	awk -v q="$q" -v m="${m:-idle}" '/^cpu / {
 		b = $2 + $3 + $4 + $7 + $8 + $9
 		printf "tick busy=%d total=%d qemu=%d mark=%s\n", b, b + $5 + $6, q, m
