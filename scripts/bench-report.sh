@@ -15,7 +15,9 @@
 # CPU seconds per GB = busy jiffies (user+nice+system+irq+softirq+steal of
 # /proc/stat, USER_HZ=100) / 100 / (bytes received / 1e9); context
 # switches per GB = /proc/stat ctxt delta / (bytes / 1e9): both count the
-# whole guest (client, server and relay) during the iperf3 run.
+# whole guest (client, server and relay) during the iperf3 run.  DIR/logs/
+# trace-SETUP.txt (the traced run's tracer report) gives the switches per
+# task: the relay's own against the endpoints' and the idle task's.
 set -euo pipefail
 [ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
 DIR=${1%/}
@@ -42,7 +44,7 @@ hostload=$(sed -n 's/^host: //p' "$DIR/params" 2>/dev/null || true)
 rel=$(basename "$DIR")
 
 awk -v vm_note="$vm_note" -v hostload="$hostload" -v klog="$klog" -v params="$params" -v rel="$rel" \
-	-v dat="$DAT" -v png="$(basename "$PNG")" -v hostf="$HOST" -v maxother="$MAXOTHER" '
+	-v dat="$DAT" -v png="$(basename "$PNG")" -v hostf="$HOST" -v maxother="$MAXOTHER" -v logs="$DIR/logs" '
 function kv(line, arr,    n, i, f, p) {
 	n = split(line, f, " ")
 	for (i = 2; i <= n; i++) {
@@ -167,6 +169,7 @@ $1 == "trace" {
 	gb = r["bytes"] / 1e9
 	if (gb <= 0) { tr_fail[s] = "no bytes"; next }
 	tr_ok[s] = 1
+	tr_gb[s] = gb
 	tr_msg[s] = (r["probe_sendmsg"] == "ok") ? r["sendmsg_calls"] / gb : ""
 	tr_msgb[s] = (r["probe_sendmsg"] == "ok" && r["sendmsg_calls"] > 0) ? r["sendmsg_bytes"] / r["sendmsg_calls"] : ""
 	tr_pg[s] = (r["probe_sendpage"] == "ok") ? r["sendpage_calls"] / gb : ""
@@ -295,8 +298,11 @@ END {
 	target("latency p50, 16 KiB messages ≤ 1.1× direct", K, "direct", "lat16k", "p50", 1.1, "le", "µs")
 	target("latency p99, 16 KiB messages ≤ 1.1× direct", K, "direct", "lat16k", "p99", 1.1, "le", "µs")
 	print ""
-	print "Medians of the uncontended runs; a target on a cell with fewer than 3 runs is indicative only.  " \
-		"Not measured here: krelay\047s own switches against rinetd\047s (the tracer\047s per-task rows are in each setup\047s trace log)."
+	tasks_load()
+	own_target("krelay\047s own context switches ≤ 1/20 of rinetd\047s (tracer, traced run)", K, "rinetd", 0.05)
+	print ""
+	print "Medians of the uncontended runs; a target on a cell with fewer than 3 runs is indicative only; " \
+		"the own-switches target comes from the one traced run per setup (see \"Who switches\" below)."
 	print ""
 
 	# --- details ---------------------------------------------------------------
@@ -341,6 +347,23 @@ END {
 		"in-kernel senders such as krelay included.  \"bytes sent / bytes received\" is about 1 without a relay " \
 		"and about 2 with one (it uses the all-sends level when the tracer has it).  " \
 		"n/a: that probe is not available on this kernel (tcp_sendpage is gone since 6.5)."
+	print ""
+	print "## Who switches (the traced run: the tracer\047s top-10 tasks by context switches, per GB)"
+	print ""
+	print "| setup | relay\047s own tasks | kworker + ksoftirqd | iperf3 (both ends) | idle | everything else | all |"
+	print "|---|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		if (!(s in tk_all)) { print row(s) " | n/a | n/a | n/a | n/a | n/a | n/a |"; continue }
+		print row(s) " | " (s == "direct" ? "–" : num(tk_own[s], "big")) " | " num(tk_kw[s], "big") " | " num(tk_ip[s], "big") \
+			" | " num(tk_idle[s], "big") " | " num(tk_all[s] - tk_kw[s] - tk_ip[s] - tk_idle[s] - (relay_is_kernel(s) ? 0 : tk_own[s]), "big") \
+			" | " num(tk_all[s], "big") " |"
+	}
+	print ""
+	print "From `logs/trace-SETUP.txt`.  The relay\047s own tasks: its process (rinetd, socat, haproxy, nginx), or for krelay " \
+		"the kernel workers (kworker and ksoftirqd rows, which also hold work that is not krelay\047s: compare with direct\047s).  " \
+		"Work krelay does in the softirq that received the data costs no switch.  idle: the idle task (a CPU going to sleep).  " \
+		"Tasks below the top 10 are in \"everything else\"."
 	print ""
 	print "## Tracer overhead (the traced run against the same run without the tracer, just before it)"
 	print ""
@@ -417,6 +440,50 @@ END {
 }
 function ncont_test(s, t) { return ncont[s, t] + 0 }
 # target(text, setup, refsetup, test, metric, factor, ge|le, unit)
+function relay_is_kernel(s) { return s ~ /^krelay/ }
+# the relay process of a userspace setup, as the tracer names it
+function relay_comm(s) { sub(/-.*/, "", s); return s }
+# tk_*[setup]: switches per GB of the traced run, from the tracer\047s top rows
+function tasks_load(    i, s, f, line, n, F, kv2, c, cnt, k) {
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		if (!tr_ok[s] || tr_gb[s] <= 0) continue
+		f = logs "/trace-" s ".txt"
+		n = 0
+		while ((getline line < f) > 0) {
+			if (line !~ /^top / || line !~ / kind=switches /) {
+				if (line ~ /^total / && line ~ / kind=switches /) {
+					match(line, / count=[0-9]+/); tk_all[s] = substr(line, RSTART + 7, RLENGTH - 7) / tr_gb[s]
+				}
+				continue
+			}
+			c = ""; cnt = 0
+			split(line, F, " ")
+			for (k in F) {
+				if (F[k] ~ /^comm=/) c = substr(F[k], 6)
+				else if (F[k] ~ /^count=/) cnt = substr(F[k], 7) + 0
+			}
+			if (line ~ / rank=other /) continue
+			cnt /= tr_gb[s]
+			if (c ~ /^(kworker|ksoftirqd)\//) tk_kw[s] += cnt
+			else if (c == "iperf3") tk_ip[s] += cnt
+			else if (c ~ /^swapper/) tk_idle[s] += cnt
+			else if (!relay_is_kernel(s) && c == relay_comm(s)) tk_own[s] += cnt
+		}
+		close(f)
+		if (relay_is_kernel(s)) tk_own[s] = tk_kw[s]
+		if (!(s in tk_all)) continue
+		tk_kw[s] += 0; tk_ip[s] += 0; tk_idle[s] += 0; tk_own[s] += 0
+	}
+}
+function own_target(text, s, r, f,    a, b, v) {
+	a = (s in tk_all) ? tk_own[s] : ""; b = (r in tk_all) ? tk_own[r] : ""
+	if (a == "") v = "n/a (" s ": no tracer report)"
+	else if (b == "" || b == 0) v = "n/a (" r ": no tracer report)"
+	else v = (a / b <= f) ? "met" : "**missed**"
+	print "| " text " | " (a == "" ? "n/a" : num(a, "big") " /GB") " | " r ": " (b == "" ? "n/a" : num(b, "big") " /GB") \
+		" | " (a != "" && b != "" && b != 0 ? sprintf("%.2f× (want ≤ %s×)", a / b, f) : "n/a") " | " v " |"
+}
 function target(text, s, r, t, m, f, op, unit,    a, b, v, q) {
 	a = med(s SUBSEP t SUBSEP m); b = med(r SUBSEP t SUBSEP m)
 	kind = (m == "gbps") ? "gbps" : (m == "cpu") ? "cpu" : (m == "ctxt") ? "big" : "int"
