@@ -19,7 +19,7 @@
 # trace-SETUP.txt (the traced run's tracer report) gives the switches per
 # task: the relay's own against the endpoints' and the idle task's.
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,4p' "$0" >&2; exit 2; }
 DIR=${1%/}
 MD=${2:-$DIR.md}
 PNG=${3:-$DIR.png}
