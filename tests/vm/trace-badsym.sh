@@ -1,7 +1,11 @@
-# vm: timeout=240
+# vm: timeout=240 smp=1
 # A probe symbol the kernel lacks is reported and skipped, not fatal; the
 # module refuses to load, with a clear message, only when no probe at all
 # could be registered.  Bad parameters are refused.
+# One vCPU (see tests/README.md, "The init's TCP warm-up"): on two TCG vCPUs
+# one CI run on 6.12 died with "Oops: int3" in ttwu_do_activate, an IRQ
+# running the sched_wakeup call site that rmmod's tracepoint_probe_unregister()
+# was re-patching (text_poke_bp).
 . /tests/lib.sh
 
 
