@@ -92,29 +92,27 @@ static int krelay_send_skb(struct sock *dst, struct sk_buff *skb,
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	struct bio_vec bv[MAX_SKB_FRAGS];
+	size_t head = krelay_head_bytes(skb, offset, len), bytes = 0;
 	unsigned int hlen = skb_headlen(skb);
 	unsigned int i, n = 0;
-	size_t head = 0, bytes = 0;
 	int ret;
 
 	if (unlikely(skb_has_frag_list(skb)))
 		return skb_send_sock_locked(dst, skb, offset, len);
 
-	if (offset < hlen) {
+	if (head) {
 		struct msghdr msg = {
-			.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE,
+			.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL |
+				     (head < len || more ? MSG_MORE : 0),
 		};
 		struct kvec kv = {
 			.iov_base = skb->data + offset,
-			.iov_len = min_t(size_t, len, hlen - offset),
+			.iov_len = head,
 		};
 
-		if (kv.iov_len == len && !more)
-			msg.msg_flags &= ~MSG_MORE;
-		ret = kernel_sendmsg_locked(dst, &msg, &kv, 1, kv.iov_len);
-		if (ret <= 0 || (size_t)ret < kv.iov_len)
+		ret = kernel_sendmsg_locked(dst, &msg, &kv, 1, head);
+		if (ret <= 0 || (size_t)ret < head)
 			return ret;
-		head = ret;
 		len -= head;
 		if (!len)
 			return head;
